@@ -1,0 +1,151 @@
+import type { JsonObject } from './json.js';
+import type { ProviderTime } from './provider-time.js';
+import type { Flow, Platform } from './types.js';
+
+/** The version of the adapter contract this core speaks; the bridge refuses any other. */
+export const CALL_ADAPTER_SPECIFICATION_VERSION = 'v1';
+
+/** How an adapter learns what happens during a call. */
+export type LifecycleEvidence = 'webhook' | 'client' | 'operator';
+
+/** What an adapter declares it can do; the router and the conformance kit read this. */
+export interface AdapterCapabilities {
+  /** Platforms the other side can join from. */
+  platforms: readonly Platform[];
+  /** `app`: the provider's app must be installed; `browser`: a browser link is enough. */
+  access: 'app' | 'browser';
+  /** Flows this provider can carry. */
+  flows: readonly Flow[];
+  /** Where lifecycle evidence comes from: signed provider webhooks, a client SDK, or operator attestation. */
+  lifecycle: LifecycleEvidence;
+  /** Whether the provider can record the call. */
+  recording: boolean;
+}
+
+/** What the bridge asks an adapter to create for one verification. */
+export interface CreateCallRequest {
+  /** The verification this call serves; adapters may use it to correlate, never as a secret. */
+  verificationId: string;
+  /** Who dials whom. */
+  flow: Flow;
+  /** The ops device and its handle on this adapter's provider. */
+  device: { id: string; handle: string };
+  /** The call must not outlive this instant (log timestamp form). */
+  expiresAt: string;
+}
+
+/** How one side joins the call. */
+export interface JoinDetails {
+  /** What the person opens: a web link or an app link. */
+  url: string;
+  /** A bearer token that grants entry; a secret, never written to the log. */
+  token?: string;
+  /** The name the person appears under in the call. */
+  displayName?: string;
+}
+
+/** The provider's answer to a create: where each side joins and what identifies the call. */
+export interface CreatedCall {
+  /** The provider's id for the call (room name, meeting id, channel); webhooks are matched on it. */
+  providerCallId: string;
+  /** How the ops device joins. */
+  opsDevice: JoinDetails;
+  /** How the other side (citizen, or officer in `officer-device`) joins. */
+  otherSide: JoinDetails;
+  /** When the provider says it created the call, as it said it. */
+  providerCreatedAt?: ProviderTime;
+  /** Non-secret, non-personal facts worth keeping as evidence (provider ids, expiry). */
+  evidence?: JsonObject;
+}
+
+/** Identifies a created call when ending it. */
+export interface ProviderCallRef {
+  /** The verification the call serves. */
+  verificationId: string;
+  /** The provider's id for the call. */
+  providerCallId: string;
+}
+
+/** A webhook exactly as it reached the server: adapters verify signatures over the raw bytes. */
+export interface WebhookRequest {
+  /** HTTP method. */
+  method: string;
+  /** Request path and query. */
+  url: string;
+  /** Header names in lower case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The body's bytes, untouched. */
+  rawBody: Uint8Array;
+  /** When the bridge received it, in epoch milliseconds, for timestamp-window checks. */
+  receivedAtMs: number;
+}
+
+/** The provider-neutral lifecycle events every adapter normalises to. */
+export type UniformEventType = 'call.started' | 'participant.joined' | 'participant.left' | 'call.ended' | 'recording.ready';
+
+/** Which side a participant event concerns. */
+export type ParticipantRole = 'ops-device' | 'other-side' | 'unknown';
+
+/** One lifecycle event from a provider, verified and normalised by the adapter. */
+export interface ProviderEvent {
+  /** The uniform type. */
+  type: UniformEventType;
+  /** The provider's own event type, kept as evidence. */
+  providerType: string;
+  /** The provider's id for the call this event belongs to. */
+  providerCallId: string;
+  /** The provider's unique id for this delivery's event; replays are caught on it. */
+  providerEventId: string;
+  /** When the provider says it happened, as it said it; the bridge normalises it. */
+  providerTime?: ProviderTime;
+  /** For participant events: which side. */
+  participant?: { role: ParticipantRole; providerParticipantId?: string };
+  /** Non-secret, non-personal payload facts worth keeping. */
+  evidence?: JsonObject;
+}
+
+/** An HTTP answer an adapter needs sent verbatim (URL validation challenges and the like). */
+export interface WebhookReply {
+  /** HTTP status. */
+  status: number;
+  /** Response headers. */
+  headers?: Record<string, string>;
+  /** Response body. */
+  body: string;
+}
+
+/** What a verified webhook amounts to. */
+export type WebhookResult =
+  | { kind: 'events'; events: ProviderEvent[] }
+  | { kind: 'reply'; reply: WebhookReply }
+  | { kind: 'ignored'; reason: string };
+
+/** An adapter's own view of whether it can take calls now. */
+export interface AdapterHealth {
+  /** Whether the router may choose this provider. */
+  ok: boolean;
+  /** Why not, in words the ops room can act on. */
+  reason?: string;
+  /** True when the provider refused our credentials: a person must fix them, retrying will not. */
+  credentialsInvalid?: boolean;
+}
+
+/** The contract every provider adapter implements; a plain object returned by a factory. */
+export interface CallAdapter {
+  /** The contract version this adapter was written against. */
+  readonly specificationVersion: typeof CALL_ADAPTER_SPECIFICATION_VERSION;
+  /** The provider id used in routing, config and the log, e.g. `daily`. */
+  readonly provider: string;
+  /** Other names the provider is known by (e.g. `skype` for Teams). */
+  readonly aliases?: readonly string[];
+  /** What this adapter can do. */
+  readonly capabilities: AdapterCapabilities;
+  /** Creates the call on the provider for a device and a flow. */
+  createCall(request: CreateCallRequest): Promise<CreatedCall>;
+  /** Ends the call and releases provider resources; must succeed if they are already gone. */
+  endCall(call: ProviderCallRef): Promise<void>;
+  /** Verifies a webhook's authenticity and normalises it; throws WEBHOOK_INVALID when it is not genuine. */
+  verifyWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /** Reports whether the adapter can take calls now. */
+  health(): Promise<AdapterHealth>;
+}

@@ -1,0 +1,73 @@
+import type { AuditEntry, AuditEntryInput } from './entry.js';
+import type { AuditVerification } from './verify.js';
+
+/** The size and root of the log's Merkle tree at one moment. */
+export interface TreeHead {
+  /** Number of entries. */
+  size: number;
+  /** RFC 9162 root hash of those entries. */
+  root: Uint8Array;
+}
+
+/** A device's exclusive claim on one live call. */
+export interface DeviceLease {
+  /** The device held. */
+  deviceId: string;
+  /** Who holds it: the verification id of the call on the device. */
+  holder: string;
+  /** Goes up each time the device changes hands, so stale holders can be told apart. */
+  epoch: number;
+  /** When the lease lapses unless renewed, in epoch milliseconds. */
+  expiresAtMs: number;
+}
+
+/** A request to take (or, by the same holder, renew) a device lease. */
+export interface LeaseRequest {
+  /** The device wanted. */
+  deviceId: string;
+  /** Who wants it. */
+  holder: string;
+  /** How long the lease lasts from `nowMs`. */
+  ttlMs: number;
+  /** The caller's clock reading, in epoch milliseconds. */
+  nowMs: number;
+}
+
+/** Which entries to read. */
+export interface EntryQuery {
+  /** Only this verification's entries. */
+  verificationId?: string;
+  /** Entries from this index on. */
+  fromIndex?: number;
+  /** At most this many. */
+  limit?: number;
+}
+
+/**
+ * What the bridge needs from a database: the append-only evidence log and the device leases.
+ * Every method is atomic on its own; implementations live in `verification-call-bridge/stores/*`.
+ */
+export interface BridgeStore {
+  /** Short name of the implementation, e.g. `sqlite`. */
+  readonly kind: string;
+  /**
+   * Appends one entry: assigns the next index and `at` (the caller's `atMs`, held back never below the
+   * last entry's `at`), and records the tree size and root. Throws DUPLICATE_EVENT if an entry with the
+   * same provider and providerEventId is already logged.
+   */
+  append(input: AuditEntryInput, atMs: number): Promise<AuditEntry>;
+  /** The current tree size and root. */
+  head(): Promise<TreeHead>;
+  /** Entries in index order. Callers that show them to a person log the read (see `readAuditLog`). */
+  readEntries(query?: EntryQuery): Promise<AuditEntry[]>;
+  /** Recomputes every leaf and root and reports the first index that does not match. */
+  verify(): Promise<AuditVerification>;
+  /** Takes the device for `holder`, or renews it if `holder` has it; null when someone else holds it. */
+  acquireLease(request: LeaseRequest): Promise<DeviceLease | null>;
+  /** Releases the device if `holder` still holds it; true when a lease was released. */
+  releaseLease(deviceId: string, holder: string): Promise<boolean>;
+  /** The device's unexpired lease, if any. */
+  currentLease(deviceId: string, nowMs: number): Promise<DeviceLease | null>;
+  /** Releases the database; further calls fail. */
+  close(): Promise<void>;
+}

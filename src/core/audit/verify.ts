@@ -1,0 +1,98 @@
+import { leafBytes, type AuditEntry } from './entry.js';
+import { leafHash, MerkleFrontier, sameHash, toHex } from './merkle.js';
+
+/** How a log was found to differ from what was appended. */
+export type TamperReason = 'altered' | 'removed' | 'inserted' | 'reordered';
+
+/** The outcome of recomputing a log. */
+export type AuditVerification =
+  | { ok: true; entries: number; root: string }
+  | { ok: false; entries: number; firstBadIndex: number; reason: TamperReason; detail: string };
+
+/** One stored row as a store reads it back, before anything is trusted. */
+export interface StoredRow {
+  /** The index the row claims. */
+  index: number;
+  /** Rebuilds the entry from the stored columns; throws if they no longer decode. */
+  entry: () => AuditEntry;
+  /** The leaf hash stored at append time. */
+  leafHash: Uint8Array;
+  /** The tree root stored at append time, for the tree of size index + 1. */
+  rootAfter: Uint8Array;
+}
+
+/**
+ * Recomputes every leaf hash and every recorded root and names the first index that disagrees.
+ * `readRows` is called again only on failure, to tell a reorder from an edit.
+ */
+export function verifyStoredRows(readRows: () => Iterable<StoredRow>): AuditVerification {
+  const frontier = new MerkleFrontier();
+  let expected = 0;
+  for (const row of readRows()) {
+    if (row.index !== expected) {
+      return row.index > expected
+        ? failure(expected, 'removed', `entry ${expected} is missing: the next stored entry claims index ${row.index}`)
+        : failure(expected, 'inserted', `an extra entry claims index ${row.index} where ${expected} was expected`);
+    }
+    const entry = decode(row);
+    if (entry === undefined) return failure(expected, 'altered', `entry ${expected} no longer decodes`);
+    if (!sameHash(leafHash(leafBytes(entry)), row.leafHash)) return classifyLeafMismatch(row, entry, readRows);
+    frontier.append(row.leafHash);
+    if (!sameHash(frontier.root(), row.rootAfter)) {
+      return failure(expected, 'altered', `the tree root recorded after entry ${expected} does not match the entries`);
+    }
+    expected += 1;
+  }
+  return { ok: true, entries: expected, root: toHex(frontier.root()) };
+
+  function failure(index: number, reason: TamperReason, detail: string): AuditVerification {
+    return { ok: false, entries: countRows(readRows), firstBadIndex: index, reason, detail };
+  }
+}
+
+// An entry's leaf embeds its index, so a moved entry still matches its stored hash at its original index.
+function classifyLeafMismatch(
+  row: StoredRow,
+  entry: AuditEntry,
+  readRows: () => Iterable<StoredRow>,
+): AuditVerification {
+  const rows = [...readRows()];
+  const bad = row.index;
+  const highestIndex = rows.reduce((highest, r) => Math.max(highest, r.index + 1), rows.length);
+  let originIndex: number | undefined;
+  for (let j = 0; j <= highestIndex && originIndex === undefined; j += 1) {
+    if (sameHash(leafHash(leafBytes({ ...entry, index: j })), row.leafHash)) originIndex = j;
+  }
+  const result = (reason: TamperReason, detail: string): AuditVerification => ({
+    ok: false,
+    entries: rows.length,
+    firstBadIndex: bad,
+    reason,
+    detail,
+  });
+  if (originIndex === undefined || originIndex === bad) {
+    return result('altered', `entry ${bad}'s content does not match its recorded leaf hash`);
+  }
+  const other = rows.find((r) => r.index === originIndex);
+  const otherEntry = other && decode(other);
+  if (other && otherEntry && sameHash(leafHash(leafBytes({ ...otherEntry, index: bad })), other.leafHash)) {
+    return result('reordered', `entries ${bad} and ${originIndex} have been swapped`);
+  }
+  return originIndex > bad
+    ? result('removed', `entry ${bad} holds what was appended as entry ${originIndex}: earlier entries were removed`)
+    : result('inserted', `entry ${bad} holds what was appended as entry ${originIndex}: entries were inserted before it`);
+}
+
+function decode(row: StoredRow): AuditEntry | undefined {
+  try {
+    return row.entry();
+  } catch {
+    return undefined;
+  }
+}
+
+function countRows(readRows: () => Iterable<StoredRow>): number {
+  let count = 0;
+  for (const _row of readRows()) count += 1;
+  return count;
+}

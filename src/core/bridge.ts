@@ -1,0 +1,312 @@
+import { performance } from 'node:perf_hooks';
+import type { CallAdapter } from './adapter.js';
+import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/access.js';
+import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
+import type { BridgeStore } from './audit/store.js';
+import type { AuditVerification } from './audit/verify.js';
+import { checkAdapters, checkPreference, checkRooms, knownProviderNames } from './bridge-config.js';
+import { formatInstant, systemClock, type Clock } from './clock.js';
+import { TypedEmitter } from './emitter.js';
+import { BridgeError, invalidInput, toBridgeError } from './errors.js';
+import type { JsonObject } from './json.js';
+import { createPersonalDataHasher } from './personal-data.js';
+import { normalizeProviderTime } from './provider-time.js';
+import { newVerificationId, newVerificationReference } from './reference.js';
+import { decideRoute, type RouteDecision } from './router.js';
+import { parseStartInput, type ParsedStart, type StartVerificationInput } from './start-input.js';
+import type { OpsRoom, Verification } from './types.js';
+import { VerificationCall, type CallRuntime, type EndResult } from './verification-call.js';
+import { handleVerifiedWebhook, type WebhookOutcome } from './webhook-dispatch.js';
+import type { WebhookRequest } from './adapter.js';
+
+/** A webhook as the server received it; the bridge stamps the receipt time if it is not given. */
+export type IncomingWebhook = Omit<WebhookRequest, 'receivedAtMs'> & { receivedAtMs?: number };
+
+/** How to build a bridge. */
+export interface BridgeOptions {
+  /** Where the evidence log and device leases live (`verification-call-bridge/stores/*`). */
+  store: BridgeStore;
+  /** The providers this deployment can use. */
+  adapters: readonly CallAdapter[];
+  /** The force's ops rooms, each with its one device. */
+  rooms: readonly OpsRoom[];
+  /** Secret for keyed hashes of personal data: base64 text or bytes, at least 32 bytes. Keep it for the log's life. */
+  personalDataKey: string | Uint8Array;
+  /** The force's provider preference, most preferred first. @default registration order */
+  preference?: readonly string[];
+  /** Wall clock for `at` and expiries. @default the system clock */
+  clock?: Clock;
+  /** The emergency number always offered. @default '999' */
+  emergencyNumber?: string;
+  /** How long a call may last; the provider's call and the device lease expire after it. @default 30 minutes */
+  callTtlMs?: number;
+  /** How long a verification reference is accepted. @default 15 minutes */
+  referenceTtlMs?: number;
+  /** Labels every log entry as a sandbox run, never to be taken for real evidence. @default false */
+  sandbox?: boolean;
+}
+
+/** Things a bridge reports that no single call owns. */
+export interface BridgeEvents extends Record<string, unknown> {
+  /** A webhook that was refused (bad signature, stale, malformed) or was a replay. */
+  'webhook-rejected': { provider: string; code: string; reason: string };
+  /** Background work (provider cleanup, lease release, a listener) failed. */
+  'background-error': BridgeError;
+}
+
+/** The SDK's entry point: starts verifications, takes provider webhooks, and guards the evidence log. */
+export interface Bridge {
+  /** Validates the request, logs it, routes it and creates the call; a missing route gives a phone fallback, not a throw. */
+  startVerification(input: StartVerificationInput): Promise<VerificationCall>;
+  /** A call this bridge started, by verification id. */
+  call(verificationId: string): VerificationCall | undefined;
+  /**
+   * Verifies a provider's webhook and applies it; throws WEBHOOK_INVALID for anything not genuine.
+   * `receivedAtMs` defaults to the bridge's clock.
+   */
+  handleWebhook(provider: string, request: IncomingWebhook): Promise<WebhookOutcome>;
+  /** Reads log entries for a person, logging the read first (who, why, what). */
+  readLog(options: ReadLogOptions): Promise<AuditEntry[]>;
+  /** Recomputes the whole log, logging that it was checked and by whom. */
+  verifyLog(options: { actor: string }): Promise<AuditVerification>;
+  /** Subscribes to bridge-wide reports; returns the unsubscribe function. */
+  on<K extends keyof BridgeEvents>(event: K, listener: (payload: BridgeEvents[K]) => void): () => void;
+  /** Resolves when background work (cleanup after a provider ends a call) has finished. */
+  idle(): Promise<void>;
+  /** Waits for background work and stops the bridge; the store stays open (its owner closes it). */
+  close(): Promise<void>;
+}
+
+const MINUTE = 60_000;
+// Late provider events (Daily's meeting.ended trails by up to 20 s) still find their call for this long.
+const FINISHED_CALL_RETENTION_MS = 10 * MINUTE;
+
+/** Builds a bridge; configuration errors (bad rooms, unknown providers, short key) throw INVALID_CONFIG here. */
+export function createBridge(options: BridgeOptions): Bridge {
+  checkAdapters(options.adapters);
+  const providers = knownProviderNames(options.adapters);
+  const rooms = checkRooms(options.rooms, providers);
+  const preference = checkPreference(options.preference ?? [], providers);
+  const personalData = createPersonalDataHasher(options.personalDataKey);
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const callTtlMs = options.callTtlMs ?? 30 * MINUTE;
+  const referenceTtlMs = options.referenceTtlMs ?? 15 * MINUTE;
+  const emergencyNumber = options.emergencyNumber ?? '999';
+  const calls = new Map<string, VerificationCall>();
+  const callsByProviderId = new Map<string, VerificationCall>();
+  const pending = new Set<Promise<unknown>>();
+  const evictions = new Set<NodeJS.Timeout>();
+  const emitter = new TypedEmitter<BridgeEvents>((error) => reportBackgroundError(error));
+  let closed = false;
+
+  function reportBackgroundError(error: unknown): void {
+    emitter.emit('background-error', toBridgeError(error, 'STORE_FAILED', 'background work failed'));
+  }
+
+  function track(work: Promise<unknown>): void {
+    const settled = work.catch(reportBackgroundError).finally(() => pending.delete(settled));
+    pending.add(settled);
+  }
+
+  async function append(input: AuditEntryInput): Promise<AuditEntry> {
+    const data = options.sandbox ? { ...input.data, sandbox: true } : input.data;
+    try {
+      return await store.append({ ...input, data }, clock.now());
+    } catch (error) {
+      throw toBridgeError(error, 'STORE_FAILED', `the ${store.kind} store could not append ${input.type}`);
+    }
+  }
+
+  function adapterFor(provider: string): CallAdapter | undefined {
+    return options.adapters.find((a) => a.provider === provider || a.aliases?.includes(provider));
+  }
+
+  function providerKey(provider: string, providerCallId: string): string {
+    return `${provider}\u0000${providerCallId}`;
+  }
+
+  function runtimeFor(verification: Verification, getCall: () => VerificationCall): CallRuntime {
+    return {
+      append,
+      now: () => clock.now(),
+      reportBackgroundError,
+      track,
+      async endProviderCall(providerCallId): Promise<EndResult['providerCleanup']> {
+        const adapter = adapterFor(getCall().provider!)!;
+        const started = performance.now();
+        try {
+          await adapter.endCall({ verificationId: verification.id, providerCallId });
+          return { ok: true, durationMs: elapsed(started) };
+        } catch (error) {
+          const failure = toBridgeError(error, 'PROVIDER_UNAVAILABLE', 'ending the call failed', adapter.provider);
+          return { ok: false, durationMs: elapsed(started), error: failure.toSummary() };
+        }
+      },
+      async terminated() {
+        const call = getCall();
+        const deviceId = call.deviceId;
+        if (deviceId !== undefined) await store.releaseLease(deviceId, verification.id);
+        const timer = setTimeout(() => {
+          evictions.delete(timer);
+          calls.delete(verification.id);
+          if (call.provider && call.providerCallId) callsByProviderId.delete(providerKey(call.provider, call.providerCallId));
+        }, FINISHED_CALL_RETENTION_MS);
+        timer.unref();
+        evictions.add(timer);
+      },
+    };
+  }
+
+  async function startVerification(input: StartVerificationInput): Promise<VerificationCall> {
+    if (closed) throw new BridgeError('INVALID_CONFIG', 'the bridge is closed');
+    const request = parseStartInput(input, providers, personalData);
+    const candidateRooms = selectRooms(rooms, request.roomIds);
+    const nowMs = clock.now();
+    const verification: Verification = {
+      id: newVerificationId(),
+      reference: newVerificationReference(),
+      referenceExpiresAt: formatInstant(nowMs + referenceTtlMs),
+      officer: request.officer,
+      reason: request.reason,
+      ...(request.location ? { location: request.location } : {}),
+      flow: request.flow,
+      createdAt: formatInstant(nowMs),
+    };
+    let call: VerificationCall | undefined;
+    call = new VerificationCall(verification, runtimeFor(verification, () => call!));
+    calls.set(verification.id, call);
+    await call.opened(createdEntry(verification, request));
+
+    const decision = await decideRoute({
+      flow: request.flow,
+      caller: request.caller,
+      rooms: candidateRooms,
+      adapters: options.adapters,
+      preference,
+      emergencyNumber,
+      acquireLease: (room) =>
+        store.acquireLease({ deviceId: room.device.id, holder: verification.id, ttlMs: callTtlMs, nowMs: clock.now() }),
+    });
+    await call.routed(decision, decisionData(decision));
+    if (decision.kind === 'call') await createProviderCall(call, decision, nowMs + callTtlMs);
+    return call;
+  }
+
+  async function createProviderCall(
+    call: VerificationCall,
+    decision: Extract<RouteDecision, { kind: 'call' }>,
+    expiresAtMs: number,
+  ): Promise<void> {
+    const adapter = adapterFor(decision.chosen.provider)!;
+    const started = performance.now();
+    try {
+      const created = await adapter.createCall({
+        verificationId: call.verification.id,
+        flow: call.verification.flow,
+        device: { id: decision.chosen.deviceId, handle: decision.chosen.handle },
+        expiresAt: formatInstant(expiresAtMs),
+      });
+      callsByProviderId.set(providerKey(adapter.provider, created.providerCallId), call);
+      await call.createdBy(created, {
+        type: 'call.created',
+        source: 'sdk',
+        provider: adapter.provider,
+        ...(created.providerCreatedAt ? { providerAt: normalizeProviderTime(created.providerCreatedAt) } : {}),
+        data: {
+          providerCallId: created.providerCallId,
+          otherSideUrl: withoutSecrets(created.otherSide.url),
+          opsDeviceUrl: withoutSecrets(created.opsDevice.url),
+          tokensIssued: { otherSide: created.otherSide.token !== undefined, opsDevice: created.opsDevice.token !== undefined },
+          durationMs: elapsed(started),
+          ...(created.evidence ? { evidence: created.evidence } : {}),
+        },
+      });
+    } catch (error) {
+      const failure = toBridgeError(error, 'PROVIDER_UNAVAILABLE', `${adapter.provider} could not create the call`, adapter.provider);
+      await call.failedWith(failure, {
+        type: 'call.create-failed',
+        source: 'sdk',
+        provider: adapter.provider,
+        data: { error: failure.toSummary(), durationMs: elapsed(started) },
+      });
+    }
+  }
+
+  return {
+    startVerification,
+    call: (verificationId) => calls.get(verificationId),
+    handleWebhook: (provider, request) =>
+      handleVerifiedWebhook(provider, { ...request, receivedAtMs: request.receivedAtMs ?? clock.now() }, {
+        adapterFor,
+        append,
+        findCall: (name, providerCallId) => callsByProviderId.get(providerKey(name, providerCallId)),
+        reject: (report) => emitter.emit('webhook-rejected', report),
+      }),
+    readLog: (readOptions) => readAuditLog(store, readOptions, clock),
+    verifyLog: ({ actor }) => verifyAuditLog(store, { actor }, clock),
+    on: (event, listener) => emitter.on(event, listener),
+    async idle() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    async close() {
+      closed = true;
+      while (pending.size > 0) await Promise.all([...pending]);
+      for (const timer of evictions) clearTimeout(timer);
+      evictions.clear();
+    },
+  };
+}
+
+function selectRooms(rooms: OpsRoom[], roomIds: string[] | undefined): OpsRoom[] {
+  if (roomIds === undefined) return rooms;
+  return roomIds.map((id) => {
+    const room = rooms.find((r) => r.id === id);
+    if (!room) throw invalidInput(`unknown ops room ${id}`, { field: 'roomIds' });
+    return room;
+  });
+}
+
+function createdEntry(verification: Verification, request: ParsedStart): Omit<AuditEntryInput, 'verificationId'> {
+  const { id: _id, ...details } = verification;
+  return {
+    type: 'verification.created',
+    source: 'sdk',
+    actor: request.actor,
+    data: {
+      ...(details as unknown as JsonObject),
+      caller: { ...request.caller } as JsonObject,
+      ...(request.citizenPhoneNumberHash ? { citizenPhoneNumberHash: request.citizenPhoneNumberHash } : {}),
+      transition: { from: null, to: 'requested' },
+    },
+  };
+}
+
+function decisionData(decision: RouteDecision): JsonObject {
+  const base = {
+    kind: decision.kind,
+    rejected: decision.rejected.map((r) => ({ ...r })),
+    fallback: { ...decision.fallback },
+  };
+  if (decision.kind === 'phone-fallback') return base;
+  const { lease } = decision;
+  return {
+    ...base,
+    chosen: { ...decision.chosen },
+    lease: { deviceId: lease.deviceId, epoch: lease.epoch, expiresAt: formatInstant(lease.expiresAtMs) },
+  };
+}
+
+// Join URLs can carry tokens in the query or fragment (a Zoom start_url does); the log keeps only where it points.
+function withoutSecrets(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol.startsWith('http') ? `${parsed.origin}${parsed.pathname}` : `${parsed.protocol}…`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+function elapsed(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+}

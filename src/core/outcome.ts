@@ -1,0 +1,53 @@
+import { invalidInput } from './errors.js';
+import { text } from './validation.js';
+
+/** The supervisor's verdict on the officer. */
+export type Outcome = 'verified' | 'not-verified' | 'inconclusive';
+
+/** The outcomes, for validation. */
+export const OUTCOMES: readonly Outcome[] = ['verified', 'not-verified', 'inconclusive'];
+
+/** The uniformed supervisor in the ops room who vouches (or does not). */
+export interface Supervisor {
+  /** Collar number. */
+  collarNumber: string;
+  /** Name. */
+  name: string;
+}
+
+/** What the supervisor records at the end of a verification. */
+export interface OutcomeInput {
+  /** Who records it. */
+  supervisor: Supervisor;
+  /** The verdict. */
+  outcome: Outcome;
+  /** Free text for the record, e.g. what was checked. */
+  note?: string;
+}
+
+/** An outcome as logged. */
+export interface RecordedOutcome extends OutcomeInput {
+  /** When it was logged. */
+  at: string;
+  /** The log entry that holds it. */
+  entryIndex: number;
+}
+
+/** Validates an outcome, normalising the supervisor's collar number to upper case. */
+export function parseOutcome(input: OutcomeInput): OutcomeInput {
+  if (typeof input !== 'object' || input === null) throw invalidInput('outcome is required');
+  if (!OUTCOMES.includes(input.outcome)) {
+    throw invalidInput(`outcome must be one of ${OUTCOMES.join(', ')}`, { field: 'outcome' });
+  }
+  const supervisor = input.supervisor as Partial<Supervisor> | undefined;
+  if (typeof supervisor !== 'object' || supervisor === null) throw invalidInput('supervisor is required', { field: 'supervisor' });
+  const collarNumber = text(supervisor.collarNumber, 'supervisor.collarNumber', 1, 10).toUpperCase();
+  if (!/^[A-Z0-9]+$/.test(collarNumber)) {
+    throw invalidInput('supervisor.collarNumber must be letters and digits', { field: 'supervisor.collarNumber' });
+  }
+  return {
+    supervisor: { collarNumber, name: text(supervisor.name, 'supervisor.name', 2, 100) },
+    outcome: input.outcome,
+    ...(input.note === undefined ? {} : { note: text(input.note, 'note', 1, 1000) }),
+  };
+}

@@ -1,0 +1,89 @@
+import { invalidInput } from './errors.js';
+import type { PersonalDataHasher } from './personal-data.js';
+import type { CallerCapabilities, EncounterLocation, Flow, Officer, Platform } from './types.js';
+import { parseE164, parseFlow, parseLocation, parseOfficer, parseReason } from './validation.js';
+
+/** What a police app passes to start a verification. */
+export interface StartVerificationInput {
+  /** The officer being verified. */
+  officer: Officer;
+  /** The reason he gives for approaching. */
+  reason: string;
+  /** Where it happens. */
+  location?: EncounterLocation;
+  /** Who dials whom. */
+  flow: Flow;
+  /** What the citizen's phone can do; in `callback` also her phone number (stored only as a keyed hash). */
+  citizen?: CallerCapabilities & { phoneNumber?: string };
+  /** What the officer's phone can do, for the `officer-device` flow. @default { browser: true } */
+  officerDevice?: CallerCapabilities;
+  /** Only these rooms, in this order. @default every room */
+  roomIds?: readonly string[];
+  /** Who is asking, for the log. @default `officer:<collar number>` */
+  actor?: string;
+}
+
+/** A validated start request. */
+export interface ParsedStart {
+  officer: Officer;
+  reason: string;
+  location?: EncounterLocation;
+  flow: Flow;
+  caller: CallerCapabilities;
+  citizenPhoneNumberHash?: string;
+  roomIds?: string[];
+  actor: string;
+}
+
+const PLATFORMS: readonly Platform[] = ['ios', 'android', 'desktop'];
+
+/** Validates a start request; personal data leaves this function only as keyed hashes. */
+export function parseStartInput(
+  input: StartVerificationInput,
+  providers: Set<string>,
+  personalData: PersonalDataHasher,
+): ParsedStart {
+  if (typeof input !== 'object' || input === null) throw invalidInput('a verification request is required');
+  const officer = parseOfficer(input.officer);
+  const flow = parseFlow(input.flow);
+  const citizen = input.citizen ?? {};
+  const caller = parseCapabilities(flow === 'officer-device' ? (input.officerDevice ?? {}) : citizen, providers);
+  const parsed: ParsedStart = {
+    officer,
+    reason: parseReason(input.reason),
+    flow,
+    caller,
+    actor: input.actor ?? `officer:${officer.collarNumber}`,
+  };
+  const location = parseLocation(input.location);
+  if (location) parsed.location = location;
+  if (flow === 'callback' && citizen.phoneNumber === undefined) {
+    throw invalidInput('the callback flow needs the citizen phone number to call back', { field: 'citizen.phoneNumber' });
+  }
+  if (citizen.phoneNumber !== undefined) {
+    parsed.citizenPhoneNumberHash = personalData.hash('phone', parseE164(citizen.phoneNumber, 'citizen.phoneNumber'));
+  }
+  if (input.roomIds !== undefined) parsed.roomIds = [...input.roomIds];
+  return parsed;
+}
+
+function parseCapabilities(value: CallerCapabilities, providers: Set<string>): CallerCapabilities {
+  if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
+  const capabilities: CallerCapabilities = {};
+  if (value.platform !== undefined) {
+    if (!PLATFORMS.includes(value.platform)) throw invalidInput(`platform must be one of ${PLATFORMS.join(', ')}`, { field: 'platform' });
+    capabilities.platform = value.platform;
+  }
+  if (value.apps !== undefined) {
+    if (!Array.isArray(value.apps)) throw invalidInput('apps must be a list of provider ids', { field: 'apps' });
+    for (const app of value.apps) {
+      if (!providers.has(app)) throw invalidInput(`apps names unknown provider ${String(app)}`, { field: 'apps' });
+    }
+    capabilities.apps = [...value.apps];
+  }
+  if (value.browser !== undefined) {
+    if (typeof value.browser !== 'boolean') throw invalidInput('browser must be true or false', { field: 'browser' });
+    capabilities.browser = value.browser;
+  }
+  return capabilities;
+}

@@ -1,0 +1,103 @@
+import type { CallAdapter, ProviderEvent, WebhookReply, WebhookRequest } from './adapter.js';
+import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
+import { BridgeError, toBridgeError } from './errors.js';
+import { normalizeProviderTime } from './provider-time.js';
+import type { VerificationCall } from './verification-call.js';
+
+/** What became of one webhook delivery. */
+export interface WebhookOutcome {
+  /** What to answer the provider. */
+  reply: WebhookReply;
+  /** Entries the delivery added to the log. */
+  logged: AuditEntry[];
+  /** Events already in the log (a replay or a provider's retry), not applied again. */
+  duplicates: number;
+}
+
+/** What dispatch needs from the bridge. @internal */
+export interface WebhookDispatchContext {
+  adapterFor(provider: string): CallAdapter | undefined;
+  append(input: AuditEntryInput): Promise<AuditEntry>;
+  findCall(provider: string, providerCallId: string): VerificationCall | undefined;
+  reject(report: { provider: string; code: string; reason: string }): void;
+}
+
+/**
+ * Verifies a delivery with its adapter, then logs each event against its call. Events for calls this
+ * process does not know (started elsewhere, or before a restart) are still genuine evidence, so they
+ * are logged as unmatched rather than dropped.
+ */
+export async function handleVerifiedWebhook(
+  provider: string,
+  request: WebhookRequest,
+  context: WebhookDispatchContext,
+): Promise<WebhookOutcome> {
+  const adapter = context.adapterFor(provider);
+  if (!adapter) throw new BridgeError('NOT_FOUND', `no adapter is registered for provider ${provider}`, { provider });
+  const refuse = (error: unknown): never => {
+    const failure = toBridgeError(error, 'WEBHOOK_INVALID', `${adapter.provider} webhook could not be verified`, adapter.provider);
+    context.reject({ provider: adapter.provider, code: failure.code, reason: String(failure.details?.reason ?? failure.message) });
+    throw failure;
+  };
+  const result = await adapter.verifyWebhook(request).catch(refuse);
+  if (result.kind === 'reply') return { reply: result.reply, logged: [], duplicates: 0 };
+  if (result.kind === 'ignored') return { reply: jsonReply({ ok: true, ignored: result.reason }), logged: [], duplicates: 0 };
+
+  let timed: { event: ProviderEvent; providerAt?: string }[] = [];
+  try {
+    timed = result.events.map((event) => ({
+      event,
+      ...(event.providerTime ? { providerAt: normalizeProviderTime(event.providerTime) } : {}),
+    }));
+  } catch (error) {
+    refuse(
+      new BridgeError('WEBHOOK_INVALID', `${adapter.provider} webhook carries an unreadable time`, {
+        provider: adapter.provider,
+        details: { reason: 'malformed' },
+        cause: error,
+      }),
+    );
+  }
+  const logged: AuditEntry[] = [];
+  let duplicates = 0;
+  for (const { event, providerAt } of timed) {
+    try {
+      logged.push(await logEvent(adapter.provider, event, providerAt, context));
+    } catch (error) {
+      if (!BridgeError.hasCode(error, 'DUPLICATE_EVENT')) throw error;
+      duplicates += 1;
+    }
+  }
+  if (duplicates > 0) {
+    context.reject({ provider: adapter.provider, code: 'DUPLICATE_EVENT', reason: 'replayed' });
+  }
+  // A repeat of a delivery we already hold is answered 200: refusing it would only make the provider retry.
+  return { reply: jsonReply({ ok: true, logged: logged.length, duplicates }), logged, duplicates };
+}
+
+function logEvent(
+  provider: string,
+  event: ProviderEvent,
+  providerAt: string | undefined,
+  context: WebhookDispatchContext,
+): Promise<AuditEntry> {
+  const call = context.findCall(provider, event.providerCallId);
+  if (call) return call.providerEvent(event, providerAt);
+  return context.append({
+    type: 'provider.unmatched-event',
+    source: 'provider',
+    provider,
+    providerEventId: event.providerEventId,
+    ...(providerAt === undefined ? {} : { providerAt }),
+    data: {
+      uniformType: event.type,
+      providerType: event.providerType,
+      providerCallId: event.providerCallId,
+      ...(event.evidence ? { evidence: event.evidence } : {}),
+    },
+  });
+}
+
+function jsonReply(body: unknown): WebhookReply {
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,28 @@
+// The core: provider-neutral and store-neutral. Importing it loads no provider SDK and no database driver.
+export * from './core/adapter.js';
+export * from './core/audit/access.js';
+export * from './core/audit/entry.js';
+export * from './core/audit/merkle.js';
+export * from './core/audit/store.js';
+export * from './core/audit/verify.js';
+export * from './core/bridge.js';
+export * from './core/call-state.js';
+export * from './core/clock.js';
+export * from './core/errors.js';
+export * from './core/http/health-tracker.js';
+export * from './core/http/provider-http.js';
+export * from './core/http/retry-after.js';
+export * from './core/json.js';
+export * from './core/outcome.js';
+export * from './core/personal-data.js';
+export * from './core/provider-time.js';
+export * from './core/reference.js';
+export * from './core/router.js';
+export type { StartVerificationInput } from './core/start-input.js';
+export * from './core/types.js';
+export * from './core/validation.js';
+export { VerificationCall, type CallEvents, type CallJoinDetails, type EndResult } from './core/verification-call.js';
+export type { WebhookOutcome } from './core/webhook-dispatch.js';
+export * from './core/webhook-http.js';
+export * from './core/audit/append.js';
+export * from './core/leases.js';
