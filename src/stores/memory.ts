@@ -1,0 +1,92 @@
+import {
+  assertLeaseRequest,
+  BridgeError,
+  MerkleFrontier,
+  nextLease,
+  prepareAppend,
+  verifyStoredRows,
+  type AuditEntry,
+  type BridgeStore,
+  type DeviceLease,
+} from '../index.js';
+
+/** Name of this store. */
+export const STORE_NAME = 'memory';
+
+interface Row {
+  entry: AuditEntry;
+  leafHash: Uint8Array;
+  rootAfter: Uint8Array;
+}
+
+/** An in-process store for tests and the demo's ephemeral mode: nothing survives the process. */
+export default function memoryStore(): BridgeStore {
+  const rows: Row[] = [];
+  const providerEvents = new Set<string>();
+  const leases = new Map<string, DeviceLease>();
+  let frontier = new MerkleFrontier();
+  let closed = false;
+
+  function open(): void {
+    if (closed) throw new BridgeError('STORE_FAILED', 'the memory store is closed');
+  }
+
+  return {
+    kind: STORE_NAME,
+    async append(input, atMs) {
+      open();
+      const eventKey = input.providerEventId === undefined ? undefined : `${input.provider ?? ''}\u0000${input.providerEventId}`;
+      if (eventKey !== undefined && providerEvents.has(eventKey)) {
+        throw new BridgeError('DUPLICATE_EVENT', `event ${input.providerEventId} of ${input.provider ?? 'unknown provider'} is already logged`, {
+          provider: input.provider,
+        });
+      }
+      const prepared = prepareAppend(input, atMs, { lastAt: rows.at(-1)?.entry.at, frontier });
+      rows.push({ entry: structuredClone(prepared.entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
+      if (eventKey !== undefined) providerEvents.add(eventKey);
+      frontier = prepared.frontier;
+      return prepared.entry;
+    },
+    async head() {
+      open();
+      return { size: frontier.size, root: frontier.root() };
+    },
+    async readEntries(query = {}) {
+      open();
+      const from = query.fromIndex ?? 0;
+      const selected = rows
+        .filter((row) => row.entry.index >= from)
+        .filter((row) => query.verificationId === undefined || row.entry.verificationId === query.verificationId)
+        .slice(0, query.limit ?? Number.POSITIVE_INFINITY);
+      return selected.map((row) => structuredClone(row.entry));
+    },
+    async verify() {
+      open();
+      return verifyStoredRows(() =>
+        rows.map((row) => ({ index: row.entry.index, entry: () => structuredClone(row.entry), leafHash: row.leafHash, rootAfter: row.rootAfter })),
+      );
+    },
+    async acquireLease(request) {
+      open();
+      assertLeaseRequest(request);
+      const lease = nextLease(leases.get(request.deviceId), request);
+      if (lease) leases.set(request.deviceId, lease);
+      return lease;
+    },
+    async releaseLease(deviceId, holder) {
+      open();
+      const lease = leases.get(deviceId);
+      if (!lease || lease.holder !== holder || lease.expiresAtMs === 0) return false;
+      leases.set(deviceId, { ...lease, expiresAtMs: 0 });
+      return true;
+    },
+    async currentLease(deviceId, nowMs) {
+      open();
+      const lease = leases.get(deviceId);
+      return lease && lease.expiresAtMs > nowMs ? { ...lease } : null;
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

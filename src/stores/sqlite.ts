@@ -1,0 +1,188 @@
+import Database from 'better-sqlite3';
+import {
+  assertLeaseRequest,
+  BridgeError,
+  MerkleFrontier,
+  nextLease,
+  prepareAppend,
+  verifyStoredRows,
+  type AuditEntry,
+  type BridgeStore,
+  type DeviceLease,
+  type EntryQuery,
+  type StoredRow,
+} from '../index.js';
+import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow } from './sqlite/schema.js';
+
+/** Name of this store. */
+export const STORE_NAME = 'sqlite';
+
+/** Options for {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; `:memory:` keeps it in the process (tests only). @default 'verification-call-bridge.db' */
+  filename?: string;
+  /** How long a write waits for another process's transaction before failing. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+// SQLite reports synchronous=FULL as 2.
+const SYNCHRONOUS_FULL = 2;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so an
+ * acknowledged append survives power loss. Several processes may share the file: every append and
+ * every lease change is one `BEGIN IMMEDIATE` transaction.
+ */
+export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
+  const filename = options.filename ?? 'verification-call-bridge.db';
+  const db = openDatabase(filename, options.busyTimeoutMs ?? 5000);
+  const statements = {
+    tail: db.prepare<[], { idx: number; at: string }>('SELECT idx, at FROM audit_entries ORDER BY idx DESC LIMIT 1'),
+    leafHashesFrom: db.prepare<[number], { leaf_hash: Buffer }>(
+      'SELECT leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx',
+    ),
+    insert: db.prepare(
+      `INSERT INTO audit_entries (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
+       VALUES (@idx, @verification_id, @type, @at, @provider_at, @source, @provider, @actor, @provider_event_id, @data, @leaf_hash, @tree_root)`,
+    ),
+    lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
+    upsertLease: db.prepare(
+      `INSERT INTO device_leases (device_id, holder, epoch, expires_at_ms) VALUES (@deviceId, @holder, @epoch, @expiresAtMs)
+       ON CONFLICT(device_id) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at_ms = excluded.expires_at_ms`,
+    ),
+    release: db.prepare(
+      'UPDATE device_leases SET expires_at_ms = 0 WHERE device_id = ? AND holder = ? AND expires_at_ms > 0',
+    ),
+  };
+  // Trusted copy of the tree; re-synchronised inside each append in case another process appended.
+  let frontier = new MerkleFrontier();
+
+  function syncFrontier(size: number): MerkleFrontier {
+    if (size === frontier.size) return frontier;
+    const base = size > frontier.size ? frontier.clone() : new MerkleFrontier();
+    for (const row of statements.leafHashesFrom.iterate(base.size)) base.append(row.leaf_hash);
+    return base;
+  }
+
+  const appendTransaction = db.transaction((input: Parameters<BridgeStore['append']>[0], atMs: number) => {
+    const last = statements.tail.get();
+    const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
+    const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
+    const { entry } = prepared;
+    statements.insert.run({
+      idx: entry.index,
+      verification_id: entry.verificationId ?? null,
+      type: entry.type,
+      at: entry.at,
+      provider_at: entry.providerAt ?? null,
+      source: entry.source,
+      provider: entry.provider ?? null,
+      actor: entry.actor ?? null,
+      provider_event_id: entry.providerEventId ?? null,
+      data: JSON.stringify(entry.data),
+      leaf_hash: Buffer.from(prepared.leafHash),
+      tree_root: Buffer.from(prepared.rootAfter),
+    });
+    return prepared;
+  });
+
+  const leaseTransaction = db.transaction((request: Parameters<BridgeStore['acquireLease']>[0]) => {
+    const row = statements.lease.get(request.deviceId);
+    const lease = nextLease(row && leaseFromRow(row), request);
+    if (lease) statements.upsertLease.run(lease);
+    return lease;
+  });
+
+  const initialTail = statements.tail.get();
+  frontier = syncFrontier(initialTail === undefined ? 0 : initialTail.idx + 1);
+
+  function guard<T>(action: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (BridgeError.isInstance(error)) throw error;
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new BridgeError('DUPLICATE_EVENT', 'that provider event is already logged', { cause: error });
+      }
+      throw new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
+    }
+  }
+
+  function readRows(): Iterable<StoredRow> {
+    const rows = db.prepare<[], EntryRow>('SELECT * FROM audit_entries ORDER BY idx').iterate();
+    return (function* () {
+      for (const row of rows) {
+        yield { index: row.idx, entry: () => decodeEntryRow(row), leafHash: row.leaf_hash, rootAfter: row.tree_root };
+      }
+    })();
+  }
+
+  return {
+    kind: STORE_NAME,
+    async append(input, atMs) {
+      const prepared = guard('append', () => appendTransaction.immediate(input, atMs));
+      frontier = prepared.frontier;
+      return prepared.entry;
+    },
+    async head() {
+      return guard('read the tree head', () => {
+        const last = db.prepare<[], { idx: number; tree_root: Buffer }>(
+          'SELECT idx, tree_root FROM audit_entries ORDER BY idx DESC LIMIT 1',
+        ).get();
+        return last === undefined ? { size: 0, root: new MerkleFrontier().root() } : { size: last.idx + 1, root: last.tree_root };
+      });
+    },
+    async readEntries(query: EntryQuery = {}): Promise<AuditEntry[]> {
+      return guard('read entries', () => {
+        const rows = db
+          .prepare<[string | null, number, number], EntryRow>(
+            `SELECT * FROM audit_entries WHERE (?1 IS NULL OR verification_id = ?1) AND idx >= ?2 ORDER BY idx LIMIT ?3`,
+          )
+          .all(query.verificationId ?? null, query.fromIndex ?? 0, query.limit ?? -1);
+        return rows.map(decodeEntryRow);
+      });
+    },
+    async verify() {
+      return guard('verify the log', () => verifyStoredRows(readRows));
+    },
+    async acquireLease(request) {
+      assertLeaseRequest(request);
+      return guard('take a device lease', () => leaseTransaction.immediate(request));
+    },
+    async releaseLease(deviceId, holder) {
+      return guard('release a device lease', () => statements.release.run(deviceId, holder).changes > 0);
+    },
+    async currentLease(deviceId, nowMs): Promise<DeviceLease | null> {
+      return guard('read a device lease', () => {
+        const row = statements.lease.get(deviceId);
+        return row && row.expires_at_ms > nowMs ? leaseFromRow(row) : null;
+      });
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function openDatabase(filename: string, busyTimeoutMs: number): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(filename);
+  } catch (error) {
+    throw new BridgeError('STORE_FAILED', `cannot open SQLite database ${filename}`, { cause: error });
+  }
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  const synchronous = db.pragma('synchronous', { simple: true });
+  if (synchronous !== SYNCHRONOUS_FULL) {
+    db.close();
+    throw new BridgeError('STORE_FAILED', `SQLite refused synchronous=FULL (it reports ${String(synchronous)})`);
+  }
+  db.exec(SCHEMA);
+  return db;
+}
+
+function leaseFromRow(row: LeaseRow): DeviceLease {
+  return { deviceId: row.device_id, holder: row.holder, epoch: row.epoch, expiresAtMs: row.expires_at_ms };
+}

@@ -1,0 +1,73 @@
+import { sealEntry, type AuditEntry, type EventSource, type JsonObject } from '../../index.js';
+
+/**
+ * One row per log entry. `idx` is the entry's index and the rowid; `leaf_hash` and `tree_root` are
+ * what was computed at append time, so `verify()` can tell which row no longer matches.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_entries (
+  idx INTEGER PRIMARY KEY,
+  verification_id TEXT,
+  type TEXT NOT NULL,
+  at TEXT NOT NULL,
+  provider_at TEXT,
+  source TEXT NOT NULL,
+  provider TEXT,
+  actor TEXT,
+  provider_event_id TEXT,
+  data TEXT NOT NULL,
+  leaf_hash BLOB NOT NULL,
+  tree_root BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_entries_by_verification ON audit_entries (verification_id, idx);
+CREATE UNIQUE INDEX IF NOT EXISTS audit_entries_provider_event
+  ON audit_entries (provider, provider_event_id) WHERE provider_event_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS device_leases (
+  device_id TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL
+);
+`;
+
+/** An `audit_entries` row as better-sqlite3 returns it. */
+export interface EntryRow {
+  idx: number;
+  verification_id: string | null;
+  type: string;
+  at: string;
+  provider_at: string | null;
+  source: string;
+  provider: string | null;
+  actor: string | null;
+  provider_event_id: string | null;
+  data: string;
+  leaf_hash: Buffer;
+  tree_root: Buffer;
+}
+
+/** A `device_leases` row. */
+export interface LeaseRow {
+  device_id: string;
+  holder: string;
+  epoch: number;
+  expires_at_ms: number;
+}
+
+/** Rebuilds an entry from its columns; throws if they no longer form a valid entry. */
+export function decodeEntryRow(row: EntryRow): AuditEntry {
+  return sealEntry(
+    {
+      type: row.type,
+      source: row.source as EventSource,
+      data: JSON.parse(row.data) as JsonObject,
+      ...(row.verification_id === null ? {} : { verificationId: row.verification_id }),
+      ...(row.provider === null ? {} : { provider: row.provider }),
+      ...(row.actor === null ? {} : { actor: row.actor }),
+      ...(row.provider_event_id === null ? {} : { providerEventId: row.provider_event_id }),
+      ...(row.provider_at === null ? {} : { providerAt: row.provider_at }),
+    },
+    row.idx,
+    row.at,
+  );
+}
