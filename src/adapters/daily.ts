@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BridgeError,
+  CALL_ADAPTER_SPECIFICATION_VERSION,
+  createHealthTracker,
+  createProviderHttpClient,
+  providerTimeToEpochMs,
+  type AdapterHealth,
+  type CallAdapter,
+  type CreateCallRequest,
+  type CreatedCall,
+  type ProviderTimeUnit,
+  type WebhookRequest,
+  type WebhookResult,
+} from '../index.js';
+import { normaliseDailyEvent, parseDailyEnvelope } from './daily/events.js';
+import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, isDailySignatureValid } from './daily/signature.js';
+
+/** Provider id of this adapter. */
+export const PROVIDER_NAME = 'daily';
+
+/** Options for {@link daily}. Credentials are read on first use, from here or else the environment. */
+export interface DailyAdapterOptions {
+  /** Daily REST API key. @default process.env.DAILY_API_KEY */
+  apiKey?: string;
+  /** The webhook's base64 `hmac` secret, as given or chosen at `POST /v1/webhooks`. @default process.env.DAILY_WEBHOOK_SECRET */
+  webhookSecret?: string;
+  /** API root; point it at a fake or a proxy. @default 'https://api.daily.co/v1' */
+  baseUrl?: string;
+  /** The fetch to use. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Per-attempt timeout in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt (idempotent requests, and any request after a 429). @default 2 */
+  maxRetries?: number;
+  /** A `Retry-After` longer than this fails at once. @default 10000 */
+  maxRetryAfterMs?: number;
+  /** How to wait between retries; tests record delays instead of sleeping. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Largest accepted gap between a webhook's timestamp and its receipt, in seconds. @default 300 */
+  webhookToleranceSeconds?: number;
+  /** Unit of `X-Webhook-Timestamp` (UNCONFIRMED in Daily's docs); `auto` accepts seconds or milliseconds. @default 'auto' */
+  webhookTimestampUnit?: ProviderTimeUnit;
+  /** Let Daily record calls in the cloud (`enable_recording: "cloud"`). @default false */
+  cloudRecording?: boolean;
+  /** Clock in epoch milliseconds, for token expiry and health. @default Date.now */
+  now?: () => number;
+}
+
+const DEFAULT_BASE_URL = 'https://api.daily.co/v1';
+// After the API key was refused, health() re-checks it at most this often, so a fixed key is noticed.
+const CREDENTIAL_RECHECK_MS = 60_000;
+
+interface DailyRoom {
+  id: string;
+  name: string;
+  url: string;
+  created_at?: string;
+}
+
+/**
+ * Daily: a private room per call that any phone browser can join without an app. The ops device gets an
+ * owner token, the other side a participant token; both expire with the room. Lifecycle evidence comes
+ * from Daily's signed webhooks.
+ */
+export function daily(options: DailyAdapterOptions = {}): CallAdapter {
+  const now = options.now ?? Date.now;
+  const health = createHealthTracker({ now });
+  let lastCredentialCheck = 0;
+  const http = createProviderHttpClient({
+    provider: PROVIDER_NAME,
+    baseUrl: options.baseUrl ?? DEFAULT_BASE_URL,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+    sleep: options.sleep,
+    now,
+    headers: () => ({ authorization: `Bearer ${required(options.apiKey, 'DAILY_API_KEY', 'apiKey')}` }),
+    onOutcome: (error) => health.record(error),
+  });
+
+  async function createToken(room: string, exp: number, owner: boolean, userId: string, userName: string): Promise<string> {
+    const { data } = await http.request<{ token: string }>({
+      method: 'POST',
+      path: '/meeting-tokens',
+      body: {
+        properties: { room_name: room, exp, is_owner: owner, user_id: userId, user_name: userName, eject_at_token_exp: true },
+      },
+    });
+    if (typeof data?.token !== 'string') throw unexpected('POST /meeting-tokens returned no token');
+    return data.token;
+  }
+
+  async function deleteRoom(name: string): Promise<void> {
+    try {
+      await http.request({ method: 'DELETE', path: `/rooms/${encodeURIComponent(name)}` });
+    } catch (error) {
+      // Already deleted or expired: the goal is reached.
+      if (!BridgeError.hasCode(error, 'NOT_FOUND')) throw error;
+    }
+  }
+
+  return {
+    specificationVersion: CALL_ADAPTER_SPECIFICATION_VERSION,
+    provider: PROVIDER_NAME,
+    capabilities: {
+      platforms: ['ios', 'android', 'desktop'],
+      access: 'browser',
+      // In `callback` the app sends the citizen her link (by SMS); Daily itself cannot dial out.
+      flows: ['officer-device', 'citizen-device', 'callback'],
+      lifecycle: 'webhook',
+      recording: true,
+    },
+
+    async createCall(request: CreateCallRequest): Promise<CreatedCall> {
+      const exp = Math.floor(providerTimeToEpochMs({ value: request.expiresAt }) / 1000);
+      const name = `vcb-${randomBytes(12).toString('base64url')}`;
+      const { data: room } = await http.request<DailyRoom>({
+        method: 'POST',
+        path: '/rooms',
+        body: {
+          name,
+          privacy: 'private',
+          properties: {
+            exp,
+            max_participants: 2,
+            eject_at_room_exp: true,
+            enable_knocking: false,
+            enable_chat: false,
+            ...(options.cloudRecording ? { enable_recording: 'cloud' } : {}),
+          },
+        },
+      });
+      if (typeof room?.url !== 'string' || typeof room.name !== 'string') throw unexpected('POST /rooms returned no room url');
+      try {
+        const otherSideName = request.flow === 'officer-device' ? 'Officer' : 'Member of the public';
+        const opsToken = await createToken(room.name, exp, true, request.device.handle, 'Ops room supervisor');
+        const otherToken = await createToken(room.name, exp, false, `guest-${request.verificationId}`, otherSideName);
+        return {
+          providerCallId: room.name,
+          opsDevice: { url: `${room.url}?t=${opsToken}`, token: opsToken, displayName: 'Ops room supervisor' },
+          otherSide: { url: `${room.url}?t=${otherToken}`, token: otherToken, displayName: otherSideName },
+          ...(typeof room.created_at === 'string' ? { providerCreatedAt: { value: room.created_at } } : {}),
+          evidence: { roomId: room.id, roomUrl: room.url, exp, privacy: 'private' },
+        };
+      } catch (error) {
+        // A room nobody can enter is useless; do not leave it behind.
+        await deleteRoom(room.name).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async endCall(call) {
+      await deleteRoom(call.providerCallId);
+    },
+
+    async verifyWebhook(request: WebhookRequest): Promise<WebhookResult> {
+      const signature = request.headers[DAILY_SIGNATURE_HEADER];
+      const timestamp = request.headers[DAILY_TIMESTAMP_HEADER];
+      if (signature === undefined || timestamp === undefined) {
+        // Daily pings a new webhook URL once, unsigned (body UNCONFIRMED, seen as {"test": …}); it changes nothing.
+        if (isVerificationPing(request.rawBody)) return { kind: 'ignored', reason: 'daily webhook verification ping' };
+        throw invalid('unsigned', 'the delivery has no X-Webhook-Signature or X-Webhook-Timestamp');
+      }
+      const secret = required(options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret');
+      let sentAtMs: number;
+      try {
+        sentAtMs = providerTimeToEpochMs({ value: timestamp, unit: options.webhookTimestampUnit ?? 'auto' });
+      } catch (error) {
+        throw invalid('stale', 'X-Webhook-Timestamp is not a time', error);
+      }
+      const toleranceMs = (options.webhookToleranceSeconds ?? 300) * 1000;
+      if (Math.abs(request.receivedAtMs - sentAtMs) > toleranceMs) {
+        throw invalid('stale', `X-Webhook-Timestamp is more than ${toleranceMs / 1000} s from now`);
+      }
+      if (!isDailySignatureValid(secret, timestamp, request.rawBody, signature)) {
+        throw invalid('signature', 'X-Webhook-Signature does not match the body');
+      }
+      return normaliseDailyEvent(parseDailyEnvelope(request.rawBody));
+    },
+
+    async health(): Promise<AdapterHealth> {
+      const status = health.status();
+      if (!status.credentialsInvalid || now() - lastCredentialCheck < CREDENTIAL_RECHECK_MS) return status;
+      lastCredentialCheck = now();
+      await http.request({ method: 'GET', path: '/rooms?limit=1' }).catch(() => undefined);
+      return health.status();
+    },
+  };
+}
+
+export default daily;
+
+function required(value: string | undefined, variable: string, option: string): string {
+  const resolved = value ?? process.env[variable];
+  if (resolved === undefined || resolved.length === 0) {
+    throw new BridgeError('INVALID_CONFIG', `daily needs ${option} (or the ${variable} environment variable)`, {
+      provider: PROVIDER_NAME,
+    });
+  }
+  return resolved;
+}
+
+function isVerificationPing(rawBody: Uint8Array): boolean {
+  try {
+    const body = JSON.parse(Buffer.from(rawBody).toString('utf8')) as Record<string, unknown>;
+    return typeof body === 'object' && body !== null && 'test' in body && !('type' in body);
+  } catch {
+    return false;
+  }
+}
+
+function invalid(reason: 'unsigned' | 'stale' | 'signature', message: string, cause?: unknown): BridgeError {
+  return new BridgeError('WEBHOOK_INVALID', `daily webhook: ${message}`, { provider: PROVIDER_NAME, details: { reason }, cause });
+}
+
+function unexpected(message: string): BridgeError {
+  return new BridgeError('PROVIDER_REJECTED', `daily: ${message}`, { provider: PROVIDER_NAME });
+}

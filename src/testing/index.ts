@@ -1,0 +1,5 @@
+// Test kit for adapter authors: the conformance suite (needs vitest) and faithful local fakes of provider APIs.
+export * from './conformance.js';
+export * from './daily-fake.js';
+export * from './fake-server.js';
+export * from './provider-fake.js';
