@@ -45,6 +45,10 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       `INSERT INTO audit_entries (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
        VALUES (@idx, @verification_id, @type, @at, @provider_at, @source, @provider, @actor, @provider_event_id, @data, @leaf_hash, @tree_root)`,
     ),
+    select: db.prepare<{ verificationId: string | null; fromIndex: number; limit: number }, EntryRow>(
+      `SELECT * FROM audit_entries WHERE (@verificationId IS NULL OR verification_id = @verificationId) AND idx >= @fromIndex
+       ORDER BY idx LIMIT @limit`,
+    ),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     upsertLease: db.prepare(
       `INSERT INTO device_leases (device_id, holder, epoch, expires_at_ms) VALUES (@deviceId, @holder, @epoch, @expiresAtMs)
@@ -134,11 +138,11 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     },
     async readEntries(query: EntryQuery = {}): Promise<AuditEntry[]> {
       return guard('read entries', () => {
-        const rows = db
-          .prepare<[string | null, number, number], EntryRow>(
-            `SELECT * FROM audit_entries WHERE (?1 IS NULL OR verification_id = ?1) AND idx >= ?2 ORDER BY idx LIMIT ?3`,
-          )
-          .all(query.verificationId ?? null, query.fromIndex ?? 0, query.limit ?? -1);
+        const rows = statements.select.all({
+          verificationId: query.verificationId ?? null,
+          fromIndex: query.fromIndex ?? 0,
+          limit: query.limit ?? -1,
+        });
         return rows.map(decodeEntryRow);
       });
     },
