@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createBridge,
-  createWebhookHandler,
   isInstant,
   type AuditEntry,
   type Bridge,
@@ -18,6 +15,7 @@ import {
 } from '../index.js';
 import memoryStore from '../stores/memory.js';
 import type { ProviderFake } from './provider-fake.js';
+import { startWebhookReceiver } from './webhook-receiver.js';
 
 /** The named tests of the conformance kit; an adapter opts out of one only with a reason. */
 export type ConformanceTest =
@@ -105,9 +103,9 @@ export function testAdapter(options: TestAdapterOptions): void {
     cleanups.push(() => bridge.close());
     const rejections: BridgeEvents['webhook-rejected'][] = [];
     bridge.on('webhook-rejected', (report) => rejections.push(report));
-    const server = await listen(createServer(createWebhookHandler(bridge)));
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
-    instance.fake.deliverWebhooksTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/${adapter.provider}`);
+    const receiver = await startWebhookReceiver(bridge);
+    cleanups.push(() => receiver.close());
+    instance.fake.deliverWebhooksTo(receiver.urlFor(adapter.provider));
     return {
       ...instance,
       bridge,
@@ -326,8 +324,4 @@ function startInput(adapter: CallAdapter) {
 function stateReached(entry: AuditEntry): CallState | undefined {
   const transition = entry.data.transition as { to?: CallState } | undefined;
   return transition?.to;
-}
-
-function listen(server: Server): Promise<Server> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

@@ -3,3 +3,4 @@ export * from './conformance.js';
 export * from './daily-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
+export * from './webhook-receiver.js';
