@@ -203,7 +203,11 @@ export class VerificationCall {
     return this.serial(async () => {
       this.decisionValue = decision;
       if (decision.kind === 'phone-fallback') {
-        this.failureValue = new BridgeError('NO_ROUTE', 'no provider and device could take the call; offer the phone numbers');
+        // Busy devices alone is worth telling apart: trying again in a minute may work.
+        const onlyBusy = decision.rejected.length > 0 && decision.rejected.every((r) => r.reason === 'device-busy');
+        this.failureValue = onlyBusy
+          ? new BridgeError('DEVICE_BUSY', 'every ops device that could take the call is on another call; offer the phone numbers')
+          : new BridgeError('NO_ROUTE', 'no provider and device could take the call; offer the phone numbers');
       }
       return this.log({ type: 'route.decided', source: 'sdk', data }, decision.kind === 'call' ? 'routed' : 'failed');
     });
