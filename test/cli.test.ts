@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'vcb-cli-'));
+const db = join(dir, 'x.db');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function vcb(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(root, 'dist/cli/index.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function verifyJson(path = db) {
+  const result = vcb('audit', 'verify', '--db', path, '--json');
+  return { status: result.status, json: JSON.parse(result.stdout) as Record<string, unknown> };
+}
+
+/** Runs SQL on a copy of the demo log, the way someone with a SQLite shell would edit it. */
+function tamperedCopy(name: string, sql: string): string {
+  const copy = join(dir, `${name}.db`);
+  const source = new Database(db);
+  source.exec(`VACUUM INTO '${copy}'`);
+  source.close();
+  const target = new Database(copy);
+  target.exec(sql);
+  target.close();
+  return copy;
+}
+
+describe('vcb demo', () => {
+  beforeAll(() => {
+    const demo = vcb('demo', '--db', db);
+    expect(demo.stderr).toBe('');
+    expect(demo.status).toBe(0);
+  });
+
+  it('runs a sandbox verification through every state and says SANDBOX', () => {
+    const result = vcb('demo', '--db', join(dir, 'json.db'), '--json');
+    expect(result.status).toBe(0);
+    const output = JSON.parse(result.stdout) as { sandbox: boolean; state: string; verify: { ok: boolean }; timeline: { data: Record<string, unknown>; source: string }[] };
+    expect(output).toMatchObject({ sandbox: true, state: 'ended', verify: { ok: true } });
+    const states = output.timeline.flatMap((e) => (e.data.transition ? [(e.data.transition as { to: string }).to] : []));
+    expect(states).toEqual(['requested', 'routed', 'created', 'ringing', 'connected', 'ended']);
+    expect(output.timeline.every((e) => e.data.sandbox === true)).toBe(true);
+    expect(new Set(output.timeline.map((e) => e.source))).toEqual(new Set(['sdk', 'provider', 'operator']));
+    expect(vcb('demo').stdout).toMatch(/^SANDBOX/);
+  });
+
+  it('leaves a log that `vcb audit verify` reports intact', () => {
+    const { status, json } = verifyJson();
+    expect(status).toBe(0);
+    expect(json).toMatchObject({ ok: true });
+    expect(json.entries).toBeGreaterThanOrEqual(11);
+    expect(json.root).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['data edited', 'altered', 5, "UPDATE audit_entries SET data = json_set(data, '$.participant.role', 'ops-device') WHERE idx = 5"],
+    ['time edited', 'altered', 3, "UPDATE audit_entries SET at = '2020-01-01T00:00:00.000Z' WHERE idx = 3"],
+    ['source edited', 'altered', 6, "UPDATE audit_entries SET source = 'provider' WHERE idx = 6"],
+    ['tree root edited', 'altered', 8, "UPDATE audit_entries SET tree_root = zeroblob(32) WHERE idx = 8"],
+    ['row deleted', 'removed', 4, 'DELETE FROM audit_entries WHERE idx = 4'],
+    ['rows swapped', 'reordered', 2, 'UPDATE audit_entries SET idx = -1 WHERE idx = 2; UPDATE audit_entries SET idx = 2 WHERE idx = 7; UPDATE audit_entries SET idx = 7 WHERE idx = -1'],
+  ])('exits 1 and names the index when a row is %s', (name, reason, index, sql) => {
+    const { status, json } = verifyJson(tamperedCopy(name.replace(/\s/g, '-'), sql));
+    expect(status).toBe(1);
+    expect(json).toMatchObject({ ok: false, firstBadIndex: index, reason });
+  });
+
+  it('shows the log, and logs that it was shown and to whom', () => {
+    const before = verifyJson().json.entries as number;
+    const shown = vcb('audit', 'show', '--db', db, '--json', '--actor', 'psd:inspector-7');
+    expect(shown.status).toBe(0);
+    const entries = JSON.parse(shown.stdout) as { type: string; actor?: string }[];
+    expect(entries.at(-1)).toMatchObject({ type: 'audit.read', actor: 'psd:inspector-7' });
+    expect(entries.length).toBe(before + 2);
+    const text = vcb('audit', 'show', '--db', db);
+    expect(text.stdout).toMatch(/#0 +\d{4}-\d\d-\d\dT[\d:.]+Z +sdk +verification\.created/);
+    expect(text.stdout).toContain('[SANDBOX]');
+  });
+});
+
+describe('vcb usage', () => {
+  it.each([[['--help']], [['demo', '--help']], [['audit', '--help']], [['audit', 'verify', '--help']], [['audit', 'show', '-h']]])(
+    'prints help for %j',
+    (args) => {
+      const result = vcb(...args);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/Usage: vcb/);
+    },
+  );
+
+  it.each([
+    [['frobnicate'], 'INVALID_INPUT'],
+    [['audit', 'verify'], 'INVALID_INPUT'],
+    [['audit', 'verify', '--db', 'x.db', '--bogus'], 'INVALID_INPUT'],
+    [['audit', 'verify', '--db', 'no-such.db'], 'NOT_FOUND'],
+  ])('fails %j with one line and a stable code', (args, code) => {
+    const result = vcb(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^vcb: ${code}: .+\\n$`));
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

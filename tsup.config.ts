@@ -1,0 +1,24 @@
+import { defineConfig } from 'tsup';
+
+/** One build entry per subpath export; test/package.test.ts fails if the two drift apart. */
+export const entries = {
+  index: 'src/index.ts',
+  'adapters/daily': 'src/adapters/daily.ts',
+  'stores/memory': 'src/stores/memory.ts',
+  'stores/sqlite': 'src/stores/sqlite.ts',
+  'testing/index': 'src/testing/index.ts',
+  'cli/index': 'src/cli/index.ts',
+};
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  // Shared chunks keep one copy of the core, so a BridgeError from an adapter is the core's BridgeError.
+  splitting: true,
+  dts: { entry: Object.fromEntries(Object.entries(entries).filter(([name]) => name !== 'cli/index')) },
+  clean: true,
+  sourcemap: false,
+  treeshake: true,
+});
