@@ -1,0 +1,127 @@
+// Benchmarks, each reported as a ratio against a baseline measured in the same run on the same
+// machine, so the figure means something on a noisy or slow machine. Run with `npm run bench`.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { MerkleFrontier, prepareAppend } from '../dist/index.js';
+import sqliteStore from '../dist/stores/sqlite.js';
+
+const APPENDS = Number(process.env.VCB_BENCH_APPENDS ?? 1000);
+const VERIFY_ENTRIES = Number(process.env.VCB_BENCH_VERIFY_ENTRIES ?? 20000);
+// Targets: what the evidence log may cost over the bare database work it cannot avoid.
+const TARGETS = { append: 3, verify: 4 };
+
+const dir = mkdtempSync(join(tmpdir(), 'vcb-bench-'));
+const data = (i) => ({ providerType: 'participant.joined', participant: { role: i % 2 ? 'ops-device' : 'other-side' }, seq: i });
+const input = (i) => ({ verificationId: `vrf_${i % 50}`, type: 'participant.joined', source: 'provider', provider: 'daily', providerEventId: `evt-${i}`, data: data(i) });
+
+function time(fn) {
+  const started = performance.now();
+  fn();
+  return performance.now() - started;
+}
+
+async function timeAsync(fn) {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+// Baseline: the same rows inserted one per durable transaction, with no hashing or canonical JSON.
+function rawAppends(path, count) {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (idx INTEGER PRIMARY KEY, verification_id TEXT, type TEXT, at TEXT, source TEXT, provider TEXT, provider_event_id TEXT, data TEXT, leaf_hash BLOB, tree_root BLOB)');
+  const insert = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const blob = Buffer.alloc(32);
+  const one = db.transaction((i) => {
+    const e = input(i);
+    insert.run(i, e.verificationId, e.type, new Date().toISOString(), e.source, e.provider, e.providerEventId, JSON.stringify(e.data), blob, blob);
+  });
+  const ms = time(() => {
+    for (let i = 0; i < count; i += 1) one.immediate(i);
+  });
+  db.close();
+  return ms;
+}
+
+async function storeAppends(path, count) {
+  const store = sqliteStore({ filename: path });
+  const ms = await timeAsync(async () => {
+    for (let i = 0; i < count; i += 1) await store.append(input(i), Date.now());
+  });
+  await store.close();
+  return ms;
+}
+
+// Baseline: read every row and hash its bytes once; verify() must also re-canonicalise and rebuild the tree.
+function rawReadAndHash(path) {
+  const db = new Database(path, { readonly: true });
+  const ms = time(() => {
+    for (const row of db.prepare('SELECT * FROM audit_entries ORDER BY idx').iterate()) {
+      createHash('sha256').update(row.data).update(row.leaf_hash).digest();
+    }
+  });
+  db.close();
+  return ms;
+}
+
+async function storeVerify(path) {
+  const store = sqliteStore({ filename: path });
+  let result;
+  const ms = await timeAsync(async () => {
+    result = await store.verify();
+  });
+  await store.close();
+  if (!result.ok || result.entries !== VERIFY_ENTRIES) throw new Error(`verify failed: ${JSON.stringify(result)}`);
+  return ms;
+}
+
+// Writes a valid log of `count` entries in one transaction (the store's schema, the core's hashing),
+// so filling does not take `count` durable commits.
+async function fillLog(path, count) {
+  await (sqliteStore({ filename: path })).close();
+  const db = new Database(path);
+  const insert = db.prepare(
+    'INSERT INTO audit_entries (idx, verification_id, type, at, source, provider, provider_event_id, data, leaf_hash, tree_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    let tail = { frontier: new MerkleFrontier() };
+    for (let i = 0; i < count; i += 1) {
+      const { entry, leafHash, rootAfter, frontier } = prepareAppend(input(i), Date.now(), tail);
+      insert.run(i, entry.verificationId, entry.type, entry.at, entry.source, entry.provider, entry.providerEventId, JSON.stringify(entry.data), leafHash, rootAfter);
+      tail = { frontier, lastAt: entry.at };
+    }
+  })();
+  db.close();
+}
+
+function report(name, ours, baseline, target, unit) {
+  const ratio = ours / baseline;
+  const verdict = ratio <= target ? 'within target' : 'OVER TARGET';
+  console.log(`${name.padEnd(8)} ratio ${ratio.toFixed(2)}× (target ≤ ${target}×, ${verdict})  ours ${ours.toFixed(0)} ms, baseline ${baseline.toFixed(0)} ms${unit}`);
+}
+
+try {
+  // Alternate the two sides so drift in machine speed hits both.
+  let raw = 0;
+  let ours = 0;
+  for (let round = 0; round < 2; round += 1) {
+    raw += rawAppends(join(dir, `raw-${round}.db`), APPENDS / 2);
+    ours += await storeAppends(join(dir, `store-${round}.db`), APPENDS / 2);
+  }
+  report('append', ours, raw, TARGETS.append, ` for ${APPENDS} durable appends`);
+
+  const big = join(dir, 'verify.db');
+  await fillLog(big, VERIFY_ENTRIES);
+  const heapBefore = process.memoryUsage().heapUsed;
+  const verifyMs = await storeVerify(big);
+  const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
+  report('verify', verifyMs, rawReadAndHash(big), TARGETS.verify, ` for ${VERIFY_ENTRIES} entries; heap growth ${heapGrowthMb.toFixed(1)} MB`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
