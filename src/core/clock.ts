@@ -16,7 +16,13 @@ export function formatInstant(epochMs: number): string {
 
 /** True when `value` is in the log's timestamp form (what {@link formatInstant} produces). */
 export function isInstant(value: unknown): value is string {
-  return typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value));
+  // Date.parse rolls 30 February over to 2 March; only a round trip proves the date exists.
+  return typeof value === 'string' && ISO_INSTANT.test(value) && formatsBack(value);
+}
+
+function formatsBack(value: string): boolean {
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && formatInstant(ms) === value;
 }
 
 /**
