@@ -66,7 +66,8 @@ export function createProviderHttpClient(options: ProviderHttpOptions): Provider
   const now = options.now ?? Date.now;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
 
-  async function attempt(request: ProviderRequest): Promise<{ response?: Response; error?: unknown }> {
+  // The timeout covers the body too, and a stalled body is a failed attempt like a stalled connect.
+  async function attempt(request: ProviderRequest): Promise<{ response?: Response; text?: string; error?: unknown }> {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     const headers: Record<string, string> = { accept: 'application/json', ...(await options.headers()) };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
@@ -77,7 +78,7 @@ export function createProviderHttpClient(options: ProviderHttpOptions): Provider
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return { response };
+      return { response, text: await response.text() };
     } catch (error) {
       return { error };
     }
@@ -86,15 +87,14 @@ export function createProviderHttpClient(options: ProviderHttpOptions): Provider
   async function send<T>(request: ProviderRequest): Promise<ProviderResponse<T>> {
     const retryOnFailure = IDEMPOTENT.has(request.method);
     for (let attemptNumber = 0; ; attemptNumber += 1) {
-      const { response, error } = await attempt(request);
+      const { response, text, error } = await attempt(request);
       const retriesLeft = attemptNumber < maxRetries;
-      if (response === undefined) {
+      if (response === undefined || text === undefined) {
         const failure = networkError(options.provider, request, error, timeoutMs);
         if (!(retryOnFailure && retriesLeft)) throw failure;
         await sleep(backoffMs(attemptNumber));
         continue;
       }
-      const text = await response.text();
       if (response.ok) return { status: response.status, data: (text.length > 0 ? parseJson(text) : undefined) as T };
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
       const failure = statusError(options.provider, request, response.status, text, retryAfterMs);
