@@ -1,4 +1,5 @@
 import {
+  assertEntryQuery,
   assertLeaseRequest,
   BridgeError,
   MerkleFrontier,
@@ -35,13 +36,13 @@ export default function memoryStore(): BridgeStore {
     kind: STORE_NAME,
     async append(input, atMs) {
       open();
+      const prepared = prepareAppend(input, atMs, { lastAt: rows.at(-1)?.entry.at, frontier });
       const eventKey = input.providerEventId === undefined ? undefined : `${input.provider ?? ''}\u0000${input.providerEventId}`;
       if (eventKey !== undefined && providerEvents.has(eventKey)) {
         throw new BridgeError('DUPLICATE_EVENT', `event ${input.providerEventId} of ${input.provider ?? 'unknown provider'} is already logged`, {
           provider: input.provider,
         });
       }
-      const prepared = prepareAppend(input, atMs, { lastAt: rows.at(-1)?.entry.at, frontier });
       rows.push({ entry: structuredClone(prepared.entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
       if (eventKey !== undefined) providerEvents.add(eventKey);
       frontier = prepared.frontier;
@@ -53,6 +54,7 @@ export default function memoryStore(): BridgeStore {
     },
     async readEntries(query = {}) {
       open();
+      assertEntryQuery(query);
       const from = query.fromIndex ?? 0;
       const selected = rows
         .filter((row) => row.entry.index >= from)
@@ -71,7 +73,7 @@ export default function memoryStore(): BridgeStore {
       assertLeaseRequest(request);
       const lease = nextLease(leases.get(request.deviceId), request);
       if (lease) leases.set(request.deviceId, lease);
-      return lease;
+      return lease && { ...lease };
     },
     async releaseLease(deviceId, holder) {
       open();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import {
+  assertEntryQuery,
   assertLeaseRequest,
   BridgeError,
   MerkleFrontier,
@@ -137,13 +138,14 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       });
     },
     async readEntries(query: EntryQuery = {}): Promise<AuditEntry[]> {
+      assertEntryQuery(query);
       return guard('read entries', () => {
         const rows = statements.select.all({
           verificationId: query.verificationId ?? null,
           fromIndex: query.fromIndex ?? 0,
           limit: query.limit ?? -1,
         });
-        return rows.map(decodeEntryRow);
+        return rows.map(decodeOrTampered);
       });
     },
     async verify() {
@@ -185,6 +187,14 @@ function openDatabase(filename: string, busyTimeoutMs: number): Database.Databas
   }
   db.exec(SCHEMA);
   return db;
+}
+
+function decodeOrTampered(row: EntryRow): AuditEntry {
+  try {
+    return decodeEntryRow(row);
+  } catch (error) {
+    throw new BridgeError('AUDIT_TAMPERED', `entry ${row.idx} no longer decodes: the log was altered (run verify)`, { cause: error });
+  }
 }
 
 function leaseFromRow(row: LeaseRow): DeviceLease {

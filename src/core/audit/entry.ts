@@ -80,6 +80,9 @@ function assertEntryInput(input: AuditEntryInput): void {
       throw invalidInput(`audit entry ${field} must be a non-empty string of at most 256 characters`);
     }
   }
+  if (input.providerEventId !== undefined && input.provider === undefined) {
+    throw invalidInput('audit entry providerEventId needs the provider it belongs to');
+  }
   if (input.providerAt !== undefined && !isInstant(input.providerAt)) {
     throw invalidInput('audit entry providerAt must be ISO 8601 UTC with milliseconds and Z');
   }
