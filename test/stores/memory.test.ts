@@ -1,0 +1,4 @@
+import memoryStore from '../../src/stores/memory.js';
+import { testStore } from './store-suite.js';
+
+testStore('memory', () => ({ store: memoryStore() }));

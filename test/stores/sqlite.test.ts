@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { toHex, type AuditEntry, type AuditEntryInput, type BridgeStore } from '../../src/index.js';
+import sqliteStore from '../../src/stores/sqlite.js';
+import { expectBridgeError, expectedRootHex, T0, testStore } from './store-suite.js';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vcb-'));
+}
+
+testStore('sqlite (temp file)', () => {
+  const dir = tempDir();
+  return {
+    store: sqliteStore({ filename: path.join(dir, 'bridge.db') }),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+testStore('sqlite (:memory:)', () => ({ store: sqliteStore({ filename: ':memory:' }) }));
+
+function input(n: number, extra: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return { type: 'test.event', source: 'sdk', data: { n, nested: { list: [n, { n }] } }, ...extra };
+}
+
+describe('sqlite store on a file', () => {
+  const dirs: string[] = [];
+  const open: BridgeStore[] = [];
+  const filename = () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return path.join(dir, 'bridge.db');
+  };
+  const store = (file: string) => {
+    const created = sqliteStore({ filename: file });
+    open.push(created);
+    return created;
+  };
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const s of open.splice(0)) await s.close();
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs in WAL mode with synchronous=FULL (2) on its own connection', async () => {
+    const file = filename();
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
+    const s = store(file);
+    const connections = [...new Set(pragma.mock.contexts)] as Database.Database[];
+    expect(connections).toHaveLength(1);
+    const connection = connections[0]!;
+    expect(connection.name).toBe(file);
+    expect(connection.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(connection.pragma('synchronous', { simple: true })).toBe(2);
+    pragma.mockRestore();
+
+    await s.append(input(0), T0);
+    // WAL is a property of the file: a separate connection sees it too.
+    const other = new Database(file, { readonly: true });
+    try {
+      expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(other.prepare('SELECT count(*) AS n FROM audit_entries').get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+  });
+
+  it('keeps the log across close and reopen', async () => {
+    const file = filename();
+    const first = store(file);
+    const entries: AuditEntry[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      entries.push(await first.append(input(i, i % 2 === 0 ? { verificationId: 'ver-1', providerAt: '2026-01-01T09:59:00.000Z' } : {}), T0 + i * 1_000));
+    }
+    await first.close();
+
+    const second = store(file);
+    expect(await second.readEntries()).toStrictEqual(entries);
+    // at must not run backwards across a reopen either.
+    const sixth = await second.append(input(5), T0);
+    expect(sixth.index).toBe(5);
+    expect(sixth.at).toBe(entries[4]?.at);
+    entries.push(sixth);
+    const head = await second.head();
+    expect(head.size).toBe(6);
+    expect(toHex(head.root)).toBe(expectedRootHex(entries));
+    expect(await second.verify()).toEqual({ ok: true, entries: 6, root: expectedRootHex(entries) });
+  });
+
+  it('keeps one consistent log when two store objects on one file append alternately', async () => {
+    const file = filename();
+    const a = store(file);
+    const b = store(file);
+    const returned: AuditEntry[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const writer = i % 2 === 0 ? a : b;
+      // b's clock runs 10 s behind a's; at still never goes backwards.
+      const atMs = i % 2 === 0 ? T0 + i * 1_000 : T0 + i * 1_000 - 10_000;
+      returned.push(await writer.append(input(i, { actor: i % 2 === 0 ? 'a' : 'b' }), atMs));
+    }
+    expect(returned.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const ats = returned.map((e) => e.at);
+    expect([...ats].sort()).toEqual(ats);
+    const fromA = await a.readEntries();
+    const fromB = await b.readEntries();
+    expect(fromA).toStrictEqual(returned);
+    expect(fromB).toStrictEqual(returned);
+    const root = expectedRootHex(returned);
+    expect(toHex((await a.head()).root)).toBe(root);
+    expect(toHex((await b.head()).root)).toBe(root);
+    expect(await a.verify()).toEqual({ ok: true, entries: 12, root });
+    expect(await b.verify()).toEqual({ ok: true, entries: 12, root });
+  });
+
+  it('shares duplicate detection and leases between two store objects on one file', async () => {
+    const file = filename();
+    const a = store(file);
+    const b = store(file);
+    await a.append(input(0, { provider: 'daily', providerEventId: 'evt-1' }), T0);
+    await expectBridgeError(b.append(input(1, { provider: 'daily', providerEventId: 'evt-1' }), T0), 'DUPLICATE_EVENT');
+    expect((await b.append(input(2), T0)).index).toBe(1);
+    expect((await a.append(input(3), T0)).index).toBe(2);
+
+    const lease = await a.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: T0 });
+    expect(lease?.epoch).toBe(1);
+    expect(await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: T0 })).toBeNull();
+    expect(await b.currentLease('ops-1', T0)).toEqual(lease);
+    expect(await b.releaseLease('ops-1', 'ver-a')).toBe(true);
+    expect(await a.currentLease('ops-1', T0)).toBeNull();
+    expect((await a.verify()).ok).toBe(true);
+  });
+
+  it('fails with STORE_FAILED when the file cannot be opened', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    let error: unknown;
+    try {
+      sqliteStore({ filename: path.join(dir, 'missing-folder', 'bridge.db') });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toMatchObject({ name: 'BridgeError', code: 'STORE_FAILED' });
+  });
+});

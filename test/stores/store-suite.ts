@@ -1,0 +1,536 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BridgeError,
+  leafBytes,
+  leafHash,
+  merkleTreeHash,
+  toHex,
+  type AuditEntry,
+  type AuditEntryInput,
+  type BridgeStore,
+  type DeviceLease,
+  type ErrorCode,
+  type LeaseRequest,
+} from '../../src/index.js';
+
+/** What a store factory hands the suite. The suite closes `store` itself, then calls `cleanup`. */
+export interface StoreUnderTest {
+  store: BridgeStore;
+  /** Runs after the store has been closed (remove temp files, drop a schema, …). */
+  cleanup?: () => Promise<void>;
+}
+
+/** Creates a fresh, empty store for one test. */
+export type StoreFactory = () => Promise<StoreUnderTest> | StoreUnderTest;
+
+/** SHA-256 of the empty string, written out so the suite does not trust the code under test for it. */
+export const EMPTY_ROOT_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** 2026-01-01T10:00:00.000Z in epoch milliseconds. */
+export const T0 = Date.UTC(2026, 0, 1, 10, 0, 0, 0);
+
+/** Awaits a promise that must reject with a BridgeError of `code`; returns the error. */
+export async function expectBridgeError(promise: Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
+  let failed = false;
+  let error: unknown;
+  try {
+    await promise;
+  } catch (thrown) {
+    failed = true;
+    error = thrown;
+  }
+  expect(failed, `expected a ${code} failure, but the call succeeded`).toBe(true);
+  expect(BridgeError.isInstance(error), `expected a BridgeError, got ${String(error)}`).toBe(true);
+  expect((error as BridgeError).code).toBe(code);
+  return error as BridgeError;
+}
+
+/** Hex RFC 9162 root over the leaf hashes of `entries`, computed from scratch. */
+export function expectedRootHex(entries: readonly AuditEntry[]): string {
+  return toHex(merkleTreeHash(entries.map((entry) => leafHash(leafBytes(entry)))));
+}
+
+function simple(n: number, extra: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return { type: 'test.event', source: 'sdk', data: { n }, ...extra };
+}
+
+/**
+ * The contract every `BridgeStore` must meet (see src/core/audit/store.ts and src/core/leases.ts).
+ * `create` must return an empty store each time.
+ */
+export function testStore(name: string, create: StoreFactory): void {
+  describe(`BridgeStore contract: ${name}`, () => {
+    let store: BridgeStore;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      const made = await create();
+      store = made.store;
+      cleanup = made.cleanup;
+      expect((await store.head()).size, 'the factory must hand out an empty store').toBe(0);
+    });
+
+    afterEach(async () => {
+      try {
+        await store.close();
+      } catch {
+        // Some tests close the store themselves.
+      }
+      await cleanup?.();
+    });
+
+    describe('append', () => {
+      it('assigns indexes 0, 1, 2, … in order', async () => {
+        const indexes: number[] = [];
+        for (let i = 0; i < 6; i += 1) indexes.push((await store.append(simple(i), T0 + i)).index);
+        expect(indexes).toEqual([0, 1, 2, 3, 4, 5]);
+        expect((await store.head()).size).toBe(6);
+      });
+
+      it('stores exactly the given fields plus index and at', async () => {
+        const entry = await store.append(
+          {
+            verificationId: 'ver-1',
+            type: 'call.requested',
+            source: 'operator',
+            provider: 'daily',
+            actor: 'PC-1234',
+            providerEventId: 'evt-1',
+            data: { device: 'ops-1' },
+          },
+          T0,
+        );
+        expect(entry).toStrictEqual({
+          index: 0,
+          at: '2026-01-01T10:00:00.000Z',
+          verificationId: 'ver-1',
+          type: 'call.requested',
+          source: 'operator',
+          provider: 'daily',
+          actor: 'PC-1234',
+          providerEventId: 'evt-1',
+          data: { device: 'ops-1' },
+        });
+      });
+
+      it('sets at to atMs formatted as ISO 8601 UTC with milliseconds', async () => {
+        const first = await store.append(simple(0), T0);
+        const second = await store.append(simple(1), T0 + 61_234);
+        expect(first.at).toBe('2026-01-01T10:00:00.000Z');
+        expect(second.at).toBe('2026-01-01T10:01:01.234Z');
+        expect((await store.readEntries()).map((e) => e.at)).toEqual([first.at, second.at]);
+      });
+
+      it('never lets at run backwards when atMs steps back', async () => {
+        const ats: string[] = [];
+        for (const atMs of [T0 + 5_000, T0, T0 + 4_999, T0 + 6_000, T0 - 3_600_000, T0 + 6_001]) {
+          ats.push((await store.append(simple(ats.length), atMs)).at);
+        }
+        expect(ats).toEqual([
+          '2026-01-01T10:00:05.000Z',
+          '2026-01-01T10:00:05.000Z',
+          '2026-01-01T10:00:05.000Z',
+          '2026-01-01T10:00:06.000Z',
+          '2026-01-01T10:00:06.000Z',
+          '2026-01-01T10:00:06.001Z',
+        ]);
+        expect((await store.readEntries()).map((e) => e.at)).toEqual(ats);
+      });
+
+      it('records skewMs only when providerAt is given', async () => {
+        const plain = await store.append(simple(0), T0);
+        const late = await store.append(simple(1, { providerAt: '2026-01-01T09:59:58.500Z' }), T0 + 1_000);
+        const early = await store.append(simple(2, { providerAt: '2026-01-01T10:00:04.000Z' }), T0 + 2_000);
+        expect('skewMs' in plain).toBe(false);
+        expect('providerAt' in plain).toBe(false);
+        expect(late.providerAt).toBe('2026-01-01T09:59:58.500Z');
+        expect(late.skewMs).toBe(2_500);
+        expect(early.skewMs).toBe(-2_000);
+        const read = await store.readEntries();
+        expect(read.map((e) => ('skewMs' in e ? e.skewMs : 'absent'))).toEqual(['absent', 2_500, -2_000]);
+      });
+
+      it('returns entries deep-equal to what readEntries gives back, nested data included', async () => {
+        const inputs: AuditEntryInput[] = [
+          {
+            verificationId: 'ver-1',
+            type: 'call.requested',
+            source: 'sdk',
+            data: {
+              officer: { collarHash: 'ab12', force: { code: 'MET', region: ['London', 'SE'] } },
+              attempts: 3,
+              ratio: 0.25,
+              big: 1e21,
+              negative: -17.5,
+              ok: true,
+              missing: null,
+              empty: {},
+              emptyList: [],
+              mixed: [1, 'two', [3, { four: 4 }], null, false],
+              text: 'Zoë ✓ 👮 "quoted" \\ back\nline',
+            },
+          },
+          { type: 'router.device-chosen', source: 'sdk', actor: 'router', data: {} },
+          {
+            verificationId: 'ver-1',
+            type: 'participant.joined',
+            source: 'provider',
+            provider: 'daily',
+            providerEventId: 'evt-9',
+            providerAt: '2026-01-01T10:00:01.000Z',
+            data: { participant: { role: 'officer', ids: [1, 2, 3] } },
+          },
+        ];
+        const returned: AuditEntry[] = [];
+        for (const [i, input] of inputs.entries()) returned.push(await store.append(input, T0 + i * 1_000));
+        const read = await store.readEntries();
+        expect(read).toStrictEqual(returned);
+        expect(read[0]?.data).toStrictEqual(inputs[0]?.data);
+      });
+
+      it('is not affected by later changes to the caller’s input object', async () => {
+        const input: AuditEntryInput = { type: 'test.event', source: 'sdk', data: { nested: { value: 1 }, list: [1] } };
+        await store.append(input, T0);
+        (input.data.nested as { value: number }).value = 2;
+        (input.data.list as number[]).push(2);
+        input.type = 'test.changed';
+        const [entry] = await store.readEntries();
+        expect(entry?.type).toBe('test.event');
+        expect(entry?.data).toStrictEqual({ nested: { value: 1 }, list: [1] });
+        expect((await store.verify()).ok).toBe(true);
+      });
+    });
+
+    describe('head', () => {
+      it('is size 0 with the SHA-256 of "" as root when empty', async () => {
+        const head = await store.head();
+        expect(head.size).toBe(0);
+        expect(toHex(head.root)).toBe(EMPTY_ROOT_HEX);
+        expect(EMPTY_ROOT_HEX).toBe(createHash('sha256').update('').digest('hex'));
+      });
+
+      it('after each append has the RFC 9162 root of every leaf so far', async () => {
+        const entries: AuditEntry[] = [];
+        for (let i = 0; i < 13; i += 1) {
+          const extra: Partial<AuditEntryInput> = i % 3 === 0 ? { verificationId: `ver-${i}`, providerAt: '2026-01-01T09:00:00.000Z' } : {};
+          entries.push(await store.append(simple(i, extra), T0 + i * 10));
+          const head = await store.head();
+          expect(head.size).toBe(i + 1);
+          expect(toHex(head.root)).toBe(expectedRootHex(entries));
+        }
+        expect(toHex((await store.head()).root)).toBe(expectedRootHex(await store.readEntries()));
+      });
+    });
+
+    describe('readEntries', () => {
+      beforeEach(async () => {
+        // Indexes 0..11; verification ids cycle a, b, none.
+        for (let i = 0; i < 12; i += 1) {
+          const verificationId = ['ver-a', 'ver-b', undefined][i % 3];
+          await store.append(simple(i, verificationId === undefined ? {} : { verificationId }), T0 + i);
+        }
+      });
+
+      const indexes = (entries: AuditEntry[]) => entries.map((e) => e.index);
+
+      it('returns every entry in index order by default', async () => {
+        const all = await store.readEntries();
+        expect(indexes(all)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        expect(all.map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      });
+
+      it('filters by verificationId', async () => {
+        expect(indexes(await store.readEntries({ verificationId: 'ver-a' }))).toEqual([0, 3, 6, 9]);
+        expect(indexes(await store.readEntries({ verificationId: 'ver-b' }))).toEqual([1, 4, 7, 10]);
+        expect(await store.readEntries({ verificationId: 'ver-unknown' })).toEqual([]);
+      });
+
+      it('starts at fromIndex', async () => {
+        expect(indexes(await store.readEntries({ fromIndex: 7 }))).toEqual([7, 8, 9, 10, 11]);
+        expect(indexes(await store.readEntries({ fromIndex: 0 }))).toHaveLength(12);
+        expect(await store.readEntries({ fromIndex: 12 })).toEqual([]);
+      });
+
+      it('returns at most limit entries', async () => {
+        expect(indexes(await store.readEntries({ limit: 3 }))).toEqual([0, 1, 2]);
+        expect(indexes(await store.readEntries({ limit: 100 }))).toHaveLength(12);
+        expect(await store.readEntries({ limit: 0 })).toEqual([]);
+        await expectBridgeError(store.readEntries({ limit: -1 }), 'INVALID_INPUT');
+        await expectBridgeError(store.readEntries({ fromIndex: 1.5 }), 'INVALID_INPUT');
+      });
+
+      it('combines verificationId, fromIndex and limit', async () => {
+        expect(indexes(await store.readEntries({ verificationId: 'ver-a', fromIndex: 4, limit: 2 }))).toEqual([6, 9]);
+        expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 1, limit: 1 }))).toEqual([1]);
+        expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 5 }))).toEqual([7, 10]);
+      });
+    });
+
+    describe('duplicate provider events', () => {
+      const event = (provider: string | undefined, providerEventId: string | undefined, n: number): AuditEntryInput => ({
+        type: 'participant.joined',
+        source: 'provider',
+        ...(provider === undefined ? {} : { provider }),
+        ...(providerEventId === undefined ? {} : { providerEventId }),
+        data: { n },
+      });
+
+      it('rejects a second entry with the same provider and providerEventId, leaving the log as it was', async () => {
+        await store.append(event('daily', 'evt-1', 0), T0);
+        await store.append(event('daily', 'evt-2', 1), T0 + 1);
+        const before = await store.head();
+        await expectBridgeError(store.append({ ...event('daily', 'evt-1', 99), type: 'other.type' }, T0 + 2), 'DUPLICATE_EVENT');
+        const after = await store.head();
+        expect(after.size).toBe(2);
+        expect(toHex(after.root)).toBe(toHex(before.root));
+        const next = await store.append(event('daily', 'evt-3', 2), T0 + 3);
+        expect(next.index).toBe(2);
+        const entries = await store.readEntries();
+        expect(entries.map((e) => e.data.n)).toEqual([0, 1, 2]);
+        expect(toHex((await store.head()).root)).toBe(expectedRootHex(entries));
+        expect((await store.verify()).ok).toBe(true);
+      });
+
+      it('allows the same providerEventId for a different provider', async () => {
+        await store.append(event('daily', 'evt-1', 0), T0);
+        const other = await store.append(event('twilio', 'evt-1', 1), T0 + 1);
+        expect(other.index).toBe(1);
+        expect((await store.readEntries()).map((e) => e.provider)).toEqual(['daily', 'twilio']);
+      });
+
+      it('never treats entries without providerEventId as duplicates', async () => {
+        const a = await store.append(event('daily', undefined, 0), T0);
+        const b = await store.append(event('daily', undefined, 0), T0);
+        const c = await store.append(event(undefined, undefined, 0), T0);
+        const d = await store.append(event(undefined, undefined, 0), T0);
+        expect([a.index, b.index, c.index, d.index]).toEqual([0, 1, 2, 3]);
+      });
+
+      it('refuses a providerEventId without the provider it belongs to', async () => {
+        // A provider's event id means nothing without the provider; refusing it keeps every store's uniqueness alike.
+        await expectBridgeError(store.append(event(undefined, 'evt-1', 0), T0), 'INVALID_INPUT');
+        expect((await store.head()).size).toBe(0);
+      });
+
+      it('reports invalid input before a duplicate when an entry is both', async () => {
+        await store.append(event('daily', 'evt-1', 0), T0);
+        await expectBridgeError(store.append({ ...event('daily', 'evt-1', 1), type: 'Bad Type' }, T0 + 1), 'INVALID_INPUT');
+      });
+    });
+
+    describe('invalid input', () => {
+      const invalid: [string, unknown][] = [
+        ['a type with upper case and spaces', { type: 'Bad Type', source: 'sdk', data: {} }],
+        ['a type without a dot', { type: 'nodots', source: 'sdk', data: {} }],
+        ['data holding NaN', { type: 'test.event', source: 'sdk', data: { x: Number.NaN } }],
+        ['data holding Infinity deep inside', { type: 'test.event', source: 'sdk', data: { a: [{ b: Number.POSITIVE_INFINITY }] } }],
+        ['data holding a lone surrogate', { type: 'test.event', source: 'sdk', data: { s: '\uD800' } }],
+        ['data that is an array', { type: 'test.event', source: 'sdk', data: [1, 2] }],
+        ['an unknown source', { type: 'test.event', source: 'robot', data: {} }],
+        ['an empty verificationId', { type: 'test.event', source: 'sdk', verificationId: '', data: {} }],
+        ['a providerAt not in the log form', { type: 'test.event', source: 'sdk', providerAt: '2026-01-01 10:00', data: {} }],
+      ];
+
+      it.each(invalid)('rejects %s with INVALID_INPUT and appends nothing', async (_label, input) => {
+        await store.append(simple(0), T0);
+        await store.append(simple(1), T0 + 1);
+        const before = await store.head();
+        await expectBridgeError(store.append(input as AuditEntryInput, T0 + 2), 'INVALID_INPUT');
+        const after = await store.head();
+        expect(after.size).toBe(2);
+        expect(toHex(after.root)).toBe(toHex(before.root));
+        expect(await store.readEntries()).toHaveLength(2);
+        const next = await store.append(simple(2), T0 + 3);
+        expect(next.index).toBe(2);
+        expect(toHex((await store.head()).root)).toBe(expectedRootHex(await store.readEntries()));
+        expect(await store.verify()).toMatchObject({ ok: true, entries: 3 });
+      });
+    });
+
+    describe('verify', () => {
+      it('reports an intact log of 50 entries as ok with the head root', async () => {
+        const entries: AuditEntry[] = [];
+        for (let i = 0; i < 50; i += 1) {
+          const extra: Partial<AuditEntryInput> =
+            i % 5 === 0
+              ? { verificationId: `ver-${i % 3}`, provider: 'daily', providerEventId: `evt-${i}`, providerAt: '2026-01-01T09:59:00.000Z' }
+              : { actor: `actor-${i}`, data: { n: i, nested: { list: [i, { i }] } } };
+          entries.push(await store.append(simple(i, extra), T0 + i * 7));
+        }
+        const head = await store.head();
+        expect(await store.verify()).toEqual({ ok: true, entries: 50, root: toHex(head.root) });
+        expect(toHex(head.root)).toBe(expectedRootHex(entries));
+      });
+
+      it('reports an empty log as ok with 0 entries', async () => {
+        expect(await store.verify()).toEqual({ ok: true, entries: 0, root: EMPTY_ROOT_HEX });
+      });
+    });
+
+    describe('device leases', () => {
+      const NOW = 1_000_000;
+      const TTL = 30_000;
+      const request = (holder: string, nowMs: number, deviceId = 'ops-1', ttlMs = TTL): LeaseRequest => ({
+        deviceId,
+        holder,
+        ttlMs,
+        nowMs,
+      });
+
+      it('gives a free device to the first holder with epoch 1 and expiry nowMs + ttlMs', async () => {
+        const lease = await store.acquireLease(request('ver-a', NOW));
+        expect(lease).toEqual({ deviceId: 'ops-1', holder: 'ver-a', epoch: 1, expiresAtMs: NOW + TTL });
+        expect(await store.currentLease('ops-1', NOW)).toEqual(lease);
+      });
+
+      it('refuses a second holder while the lease is unexpired', async () => {
+        const held = await store.acquireLease(request('ver-a', NOW));
+        expect(await store.acquireLease(request('ver-b', NOW))).toBeNull();
+        expect(await store.acquireLease(request('ver-b', NOW + TTL - 1))).toBeNull();
+        expect(await store.currentLease('ops-1', NOW + TTL - 1)).toEqual(held);
+      });
+
+      it('lets the holder renew: same epoch, later expiry', async () => {
+        await store.acquireLease(request('ver-a', NOW));
+        const renewed = await store.acquireLease(request('ver-a', NOW + 10_000, 'ops-1', 60_000));
+        expect(renewed).toEqual({ deviceId: 'ops-1', holder: 'ver-a', epoch: 1, expiresAtMs: NOW + 70_000 });
+        expect(await store.currentLease('ops-1', NOW + TTL + 1)).toEqual(renewed);
+        expect(await store.acquireLease(request('ver-b', NOW + TTL + 1))).toBeNull();
+      });
+
+      it('hands an expired lease to another holder with the next epoch', async () => {
+        await store.acquireLease(request('ver-a', NOW));
+        const taken = await store.acquireLease(request('ver-b', NOW + TTL));
+        expect(taken).toEqual({ deviceId: 'ops-1', holder: 'ver-b', epoch: 2, expiresAtMs: NOW + 2 * TTL });
+        expect(await store.currentLease('ops-1', NOW + TTL)).toEqual(taken);
+        expect(await store.acquireLease(request('ver-a', NOW + TTL + 1))).toBeNull();
+      });
+
+      it('gives the same holder a new epoch when it re-acquires after expiry', async () => {
+        await store.acquireLease(request('ver-a', NOW));
+        const again = await store.acquireLease(request('ver-a', NOW + TTL + 5));
+        expect(again).toEqual({ deviceId: 'ops-1', holder: 'ver-a', epoch: 2, expiresAtMs: NOW + 2 * TTL + 5 });
+      });
+
+      it('ignores a release by someone who does not hold the device', async () => {
+        const held = await store.acquireLease(request('ver-a', NOW));
+        expect(await store.releaseLease('ops-1', 'ver-b')).toBe(false);
+        expect(await store.releaseLease('ops-2', 'ver-a')).toBe(false);
+        expect(await store.currentLease('ops-1', NOW)).toEqual(held);
+        expect(await store.acquireLease(request('ver-b', NOW + 1))).toBeNull();
+      });
+
+      it('frees the device on release by the holder', async () => {
+        await store.acquireLease(request('ver-a', NOW));
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        expect(await store.currentLease('ops-1', NOW)).toBeNull();
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(false);
+        const next = await store.acquireLease(request('ver-b', NOW + 1));
+        expect(next).toEqual({ deviceId: 'ops-1', holder: 'ver-b', epoch: 2, expiresAtMs: NOW + 1 + TTL });
+      });
+
+      it('never lets the epoch go down across acquire, renew, release and expiry', async () => {
+        const epochs: (number | null)[] = [];
+        const take = async (holder: string, nowMs: number) => {
+          const lease = await store.acquireLease(request(holder, nowMs));
+          epochs.push(lease?.epoch ?? null);
+        };
+        await take('ver-a', NOW); // 1: free
+        await take('ver-a', NOW + 1_000); // 1: renew
+        await take('ver-b', NOW + 2_000); // null: busy
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        await take('ver-b', NOW + 2_000); // 2: after release
+        await take('ver-a', NOW + 2_000 + TTL); // 3: after expiry
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        await take('ver-a', NOW + 2_000 + TTL); // 4: same holder after its own release
+        await take('ver-a', NOW + 3_000 + 2 * TTL); // 5: same holder after expiry
+        await take('ver-a', NOW + 3_001 + 2 * TTL); // 5: renew
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        await take('ver-c', NOW); // 6: a clock reading from the past still cannot lower the epoch
+        expect(epochs).toEqual([1, 1, null, 2, 3, 4, 5, 5, 6]);
+      });
+
+      it('keeps devices independent', async () => {
+        const one = await store.acquireLease(request('ver-a', NOW, 'ops-1'));
+        const two = await store.acquireLease(request('ver-b', NOW, 'ops-2'));
+        expect(one?.epoch).toBe(1);
+        expect(two).toEqual({ deviceId: 'ops-2', holder: 'ver-b', epoch: 1, expiresAtMs: NOW + TTL });
+        expect((await store.currentLease('ops-1', NOW))?.holder).toBe('ver-a');
+        expect(await store.releaseLease('ops-2', 'ver-a')).toBe(false);
+      });
+
+      it('has currentLease respect expiry', async () => {
+        expect(await store.currentLease('ops-1', NOW)).toBeNull();
+        const held = await store.acquireLease(request('ver-a', NOW));
+        expect(await store.currentLease('ops-1', NOW + TTL - 1)).toEqual(held);
+        expect(await store.currentLease('ops-1', NOW + TTL)).toBeNull();
+        expect(await store.currentLease('ops-1', NOW + 10 * TTL)).toBeNull();
+        // Asking does not change the lease: the next holder still gets epoch 2.
+        expect((await store.acquireLease(request('ver-b', NOW + TTL)))?.epoch).toBe(2);
+      });
+
+      const invalidRequests: [string, LeaseRequest][] = [
+        ['ttlMs 0', { deviceId: 'ops-1', holder: 'ver-a', ttlMs: 0, nowMs: NOW }],
+        ['a negative ttlMs', { deviceId: 'ops-1', holder: 'ver-a', ttlMs: -5, nowMs: NOW }],
+        ['ttlMs NaN', { deviceId: 'ops-1', holder: 'ver-a', ttlMs: Number.NaN, nowMs: NOW }],
+        ['an empty deviceId', { deviceId: '', holder: 'ver-a', ttlMs: TTL, nowMs: NOW }],
+        ['an empty holder', { deviceId: 'ops-1', holder: '', ttlMs: TTL, nowMs: NOW }],
+        ['nowMs Infinity', { deviceId: 'ops-1', holder: 'ver-a', ttlMs: TTL, nowMs: Number.POSITIVE_INFINITY }],
+      ];
+
+      it.each(invalidRequests)('rejects a lease request with %s as INVALID_INPUT and records nothing', async (_label, bad) => {
+        await expectBridgeError(store.acquireLease(bad), 'INVALID_INPUT');
+        expect(await store.currentLease('ops-1', NOW)).toBeNull();
+        expect(await store.acquireLease(request('ver-z', NOW))).toEqual({
+          deviceId: 'ops-1',
+          holder: 'ver-z',
+          epoch: 1,
+          expiresAtMs: NOW + TTL,
+        });
+      });
+    });
+
+    describe('concurrency', () => {
+      it('gives a device to exactly one of 50 simultaneous acquirers', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.acquireLease({ deviceId: 'ops-1', holder: `ver-${i}`, ttlMs: 60_000, nowMs: T0 }),
+          ),
+        );
+        const winners = results.filter((lease): lease is DeviceLease => lease !== null);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]?.epoch).toBe(1);
+        expect(await store.currentLease('ops-1', T0)).toEqual(winners[0]);
+      });
+
+      it('gives 200 simultaneous appends the indexes 0..199, each once', async () => {
+        const returned = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => store.append(simple(i, { verificationId: `ver-${i % 7}` }), T0 + i)),
+        );
+        const sorted = returned.map((e) => e.index).sort((a, b) => a - b);
+        expect(sorted).toEqual(Array.from({ length: 200 }, (_, i) => i));
+        const read = await store.readEntries();
+        expect(read.map((e) => e.index)).toEqual(sorted);
+        expect(new Set(read.map((e) => e.data.n)).size).toBe(200);
+        for (const entry of returned) expect(read[entry.index]).toStrictEqual(entry);
+        const head = await store.head();
+        expect(await store.verify()).toEqual({ ok: true, entries: 200, root: toHex(head.root) });
+        expect(toHex(head.root)).toBe(expectedRootHex(read));
+      });
+    });
+
+    describe('close', () => {
+      it('makes further calls fail with STORE_FAILED', async () => {
+        await store.append(simple(0), T0);
+        await store.close();
+        await expectBridgeError(store.append(simple(1), T0), 'STORE_FAILED');
+        await expectBridgeError(store.head(), 'STORE_FAILED');
+        await expectBridgeError(store.readEntries(), 'STORE_FAILED');
+        await expectBridgeError(store.verify(), 'STORE_FAILED');
+        await expectBridgeError(store.acquireLease({ deviceId: 'd', holder: 'h', ttlMs: 1, nowMs: 0 }), 'STORE_FAILED');
+        await expectBridgeError(store.currentLease('d', 0), 'STORE_FAILED');
+      });
+    });
+  });
+}
