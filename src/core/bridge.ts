@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallAdapter } from './adapter.js';
+import type { CallAdapter, WebhookRequest } from './adapter.js';
 import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/access.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import type { BridgeStore } from './audit/store.js';
@@ -17,7 +17,6 @@ import { parseStartInput, type ParsedStart, type StartVerificationInput } from '
 import type { OpsRoom, Verification } from './types.js';
 import { VerificationCall, type CallRuntime, type EndResult } from './verification-call.js';
 import { handleVerifiedWebhook, type WebhookOutcome } from './webhook-dispatch.js';
-import type { WebhookRequest } from './adapter.js';
 
 /** A webhook as the server received it; the bridge stamps the receipt time if it is not given. */
 export type IncomingWebhook = Omit<WebhookRequest, 'receivedAtMs'> & { receivedAtMs?: number };
@@ -158,6 +157,18 @@ export function createBridge(options: BridgeOptions): Bridge {
     };
   }
 
+  // A reference is read aloud to find one encounter, so no two unexpired ones may be alike.
+  function uniqueReference(nowMs: number): string {
+    const live = new Set(
+      [...calls.values()]
+        .filter((c) => Date.parse(c.verification.referenceExpiresAt) > nowMs)
+        .map((c) => c.verification.reference),
+    );
+    let reference = newVerificationReference();
+    while (live.has(reference)) reference = newVerificationReference();
+    return reference;
+  }
+
   async function startVerification(input: StartVerificationInput): Promise<VerificationCall> {
     if (closed) throw new BridgeError('INVALID_CONFIG', 'the bridge is closed');
     const request = parseStartInput(input, providers, personalData);
@@ -165,7 +176,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     const nowMs = clock.now();
     const verification: Verification = {
       id: newVerificationId(),
-      reference: newVerificationReference(),
+      reference: uniqueReference(nowMs),
       referenceExpiresAt: formatInstant(nowMs + referenceTtlMs),
       officer: request.officer,
       reason: request.reason,

@@ -1,5 +1,5 @@
 import { invalidInput } from './errors.js';
-import { text } from './validation.js';
+import { parseCollarNumber, text } from './validation.js';
 
 /** The supervisor's verdict on the officer. */
 export type Outcome = 'verified' | 'not-verified' | 'inconclusive';
@@ -41,10 +41,7 @@ export function parseOutcome(input: OutcomeInput): OutcomeInput {
   }
   const supervisor = input.supervisor as Partial<Supervisor> | undefined;
   if (typeof supervisor !== 'object' || supervisor === null) throw invalidInput('supervisor is required', { field: 'supervisor' });
-  const collarNumber = text(supervisor.collarNumber, 'supervisor.collarNumber', 1, 10).toUpperCase();
-  if (!/^[A-Z0-9]+$/.test(collarNumber)) {
-    throw invalidInput('supervisor.collarNumber must be letters and digits', { field: 'supervisor.collarNumber' });
-  }
+  const collarNumber = parseCollarNumber(supervisor.collarNumber, 'supervisor.collarNumber');
   return {
     supervisor: { collarNumber, name: text(supervisor.name, 'supervisor.name', 2, 100) },
     outcome: input.outcome,

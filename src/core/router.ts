@@ -23,6 +23,8 @@ export interface ChosenRoute {
   provider: string;
   /** The room whose device takes the call. */
   roomId: string;
+  /** That room's name, for people reading the decision. */
+  roomName: string;
   /** That device. */
   deviceId: string;
   /** The device's handle on the provider. */
@@ -101,7 +103,7 @@ export async function decideRoute(request: RouteRequest): Promise<RouteDecision>
         });
         continue;
       }
-      const chosen = { provider: adapter.provider, roomId: room.id, deviceId: room.device.id, handle };
+      const chosen = { provider: adapter.provider, roomId: room.id, roomName: room.name, deviceId: room.device.id, handle };
       return { kind: 'call', chosen, lease, rejected, fallback: roomFallback(room, request.emergencyNumber) };
     }
   }

@@ -25,13 +25,21 @@ export interface StartVerificationInput {
 
 /** A validated start request. */
 export interface ParsedStart {
+  /** The officer, identifiers upper-cased. */
   officer: Officer;
+  /** The stated reason, trimmed. */
   reason: string;
+  /** Where, if given. */
   location?: EncounterLocation;
+  /** Who dials whom. */
   flow: Flow;
+  /** What the other side can use: the citizen, or the officer in `officer-device`. */
   caller: CallerCapabilities;
+  /** Keyed hash of the citizen's number; the number itself goes no further. */
   citizenPhoneNumberHash?: string;
+  /** Rooms to consider, in order. */
   roomIds?: string[];
+  /** Who asked, for the log. */
   actor: string;
 }
 

@@ -26,7 +26,7 @@ export function parseE164(value: unknown, field: string): string {
 export function parseOfficer(value: unknown): Officer {
   if (typeof value !== 'object' || value === null) throw invalidInput('officer is required', { field: 'officer' });
   const raw = value as Record<string, unknown>;
-  const collarNumber = identifier(raw.collarNumber, 'officer.collarNumber', COLLAR_NUMBER, 'one to ten letters or digits');
+  const collarNumber = parseCollarNumber(raw.collarNumber, 'officer.collarNumber');
   const warrantCardNumber = identifier(
     raw.warrantCardNumber,
     'officer.warrantCardNumber',
@@ -39,6 +39,11 @@ export function parseOfficer(value: unknown): Officer {
     name: text(raw.name, 'officer.name', 2, 100),
     force: text(raw.force, 'officer.force', 2, 100),
   };
+}
+
+/** Validates a collar number (one to ten letters or digits), upper-casing it. */
+export function parseCollarNumber(value: unknown, field: string): string {
+  return identifier(value, field, COLLAR_NUMBER, 'one to ten letters or digits');
 }
 
 /** Validates the officer's stated reason for the encounter. */

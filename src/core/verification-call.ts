@@ -96,8 +96,9 @@ export class VerificationCall {
   }
 
   /** The ops room taking the call, once routed. */
-  get opsRoom(): Pick<OpsRoom, 'id'> | undefined {
-    return this.decisionValue?.kind === 'call' ? { id: this.decisionValue.chosen.roomId } : undefined;
+  get opsRoom(): Pick<OpsRoom, 'id' | 'name'> | undefined {
+    if (this.decisionValue?.kind !== 'call') return undefined;
+    return { id: this.decisionValue.chosen.roomId, name: this.decisionValue.chosen.roomName };
   }
 
   /** The ops device taking the call, once routed. */

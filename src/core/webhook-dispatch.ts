@@ -16,9 +16,13 @@ export interface WebhookOutcome {
 
 /** What dispatch needs from the bridge. @internal */
 export interface WebhookDispatchContext {
+  /** The adapter registered under a provider id or alias. */
   adapterFor(provider: string): CallAdapter | undefined;
+  /** Appends to the log. */
   append(input: AuditEntryInput): Promise<AuditEntry>;
+  /** The live call a provider's call id belongs to. */
   findCall(provider: string, providerCallId: string): VerificationCall | undefined;
+  /** Reports a refused or replayed delivery. */
   reject(report: { provider: string; code: string; reason: string }): void;
 }
 

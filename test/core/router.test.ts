@@ -124,7 +124,7 @@ describe('decideRoute', () => {
     const decision = await decideRoute(request({ adapters: [daily, zoom], preference: ['zoom', 'daily'], rooms: [r1] }));
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'zoom', roomId: 'r1', deviceId: 'dev-r1', handle: 'dev-zoom' });
+    expect(decision.chosen).toEqual({ provider: 'zoom', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'dev-zoom' });
     expect(decision.lease).toEqual(lease('dev-r1'));
     expect(decision.rejected).toEqual([]);
     expect(decision.fallback).toEqual({ opsRoomPhoneNumber: '+442070000001', opsRoomName: 'Room r1', emergencyNumber: '999' });
@@ -151,7 +151,7 @@ describe('decideRoute', () => {
     );
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'teams', roomId: 'r1', deviceId: 'dev-r1', handle: 'live:ops' });
+    expect(decision.chosen).toEqual({ provider: 'teams', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'live:ops' });
   });
 
   it("rejects a provider that cannot carry the flow ('flow-unsupported') and moves on", async () => {
@@ -275,7 +275,7 @@ describe('decideRoute', () => {
     const decision = await decideRoute(request({ adapters: [daily], rooms: [r1, r2, r3] }));
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', deviceId: 'dev-r3', handle: 'd3' });
+    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3' });
     expect(decision.rejected).toEqual([
       { provider: 'daily', roomId: 'r1', reason: 'no-handle', detail: expect.any(String) },
       { provider: 'daily', roomId: 'r2', reason: 'no-handle', detail: expect.any(String) },
@@ -296,7 +296,7 @@ describe('decideRoute', () => {
     );
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', deviceId: 'dev-r3', handle: 'd3' });
+    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3' });
     expect(decision.rejected).toEqual([
       { provider: 'zoom', roomId: 'r1', reason: 'device-busy', detail: expect.any(String) },
       { provider: 'zoom', roomId: 'r2', reason: 'device-busy', detail: expect.any(String) },
