@@ -181,6 +181,9 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
     },
 
     async health(): Promise<AdapterHealth> {
+      // Without its key it cannot create a call; without the secret its lifecycle evidence would be refused.
+      const missing = missingSetting(options);
+      if (missing) return { ok: false, reason: missing };
       const status = health.status();
       if (!status.credentialsInvalid || now() - lastCredentialCheck < CREDENTIAL_RECHECK_MS) return status;
       lastCredentialCheck = now();
@@ -200,6 +203,16 @@ function required(value: string | undefined, variable: string, option: string): 
     });
   }
   return resolved;
+}
+
+function missingSetting(options: DailyAdapterOptions): string | undefined {
+  for (const [value, variable, option] of [
+    [options.apiKey, 'DAILY_API_KEY', 'apiKey'],
+    [options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret'],
+  ] as const) {
+    if (!(value ?? process.env[variable])) return `daily is not configured: set ${option} or ${variable}`;
+  }
+  return undefined;
 }
 
 function isVerificationPing(rawBody: Uint8Array): boolean {

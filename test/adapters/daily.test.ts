@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { daily } from '../../src/adapters/daily.js';
+import { isDailySignatureValid, signDailyWebhook } from '../../src/adapters/daily/signature.js';
+import { startDailyFake, type DailyFake } from '../../src/testing/index.js';
+
+let fake: DailyFake | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const request = { verificationId: 'vrf_1', flow: 'citizen-device' as const, device: { id: 'dev', handle: 'ops-dev' }, expiresAt: '2030-01-01T00:30:00.000Z' };
+
+describe('daily adapter requests', () => {
+  it('creates a private expiring room and two tokens, and sends exactly what Daily documents', async () => {
+    fake = await startDailyFake();
+    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    const created = await adapter.createCall(request);
+    const [room, ownerToken, guestToken] = fake.requests;
+    expect(room).toMatchObject({ method: 'POST', path: '/v1/rooms', headers: { authorization: `Bearer ${fake.apiKey}` } });
+    expect(room!.body).toMatchObject({ privacy: 'private', properties: { exp: 1893457800, max_participants: 2, eject_at_room_exp: true } });
+    expect(ownerToken!.body).toEqual({
+      properties: { room_name: created.providerCallId, exp: 1893457800, is_owner: true, user_id: 'ops-dev', user_name: 'Ops room supervisor', eject_at_token_exp: true },
+    });
+    expect(guestToken!.body).toMatchObject({ properties: { room_name: created.providerCallId, is_owner: false, user_name: 'Member of the public' } });
+    expect(created.opsDevice.url).toBe(`https://vcb-sandbox.daily.co/${created.providerCallId}?t=${created.opsDevice.token}`);
+    expect(created.otherSide.token).not.toBe(created.opsDevice.token);
+    expect(fake.rooms().map((r) => r.name)).toEqual([created.providerCallId]);
+  });
+
+  it('deletes the room if a token cannot be made, so no room is left behind', async () => {
+    fake = await startDailyFake();
+    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    fake.injectFault({ status: 400, method: 'POST', path: /meeting-tokens/ });
+    await expect(adapter.createCall(request)).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', statusCode: 400, provider: 'daily' });
+    expect(fake.rooms()).toEqual([]);
+    expect(fake.requests.at(-1)).toMatchObject({ method: 'DELETE' });
+  });
+
+  it('reports itself unhealthy, with the setting to fix, when it has no key or secret', async () => {
+    const saved = { key: process.env.DAILY_API_KEY, secret: process.env.DAILY_WEBHOOK_SECRET };
+    delete process.env.DAILY_API_KEY;
+    delete process.env.DAILY_WEBHOOK_SECRET;
+    try {
+      expect(await daily({ webhookSecret: 'c2VjcmV0' }).health()).toEqual({ ok: false, reason: 'daily is not configured: set apiKey or DAILY_API_KEY' });
+      expect((await daily({ apiKey: 'k' }).health()).reason).toContain('DAILY_WEBHOOK_SECRET');
+      await expect(daily({}).createCall(request)).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+      process.env.DAILY_API_KEY = 'from-env';
+      process.env.DAILY_WEBHOOK_SECRET = 'c2VjcmV0';
+      expect(await daily({}).health()).toEqual({ ok: true });
+    } finally {
+      process.env.DAILY_API_KEY = saved.key;
+      process.env.DAILY_WEBHOOK_SECRET = saved.secret;
+      if (saved.key === undefined) delete process.env.DAILY_API_KEY;
+      if (saved.secret === undefined) delete process.env.DAILY_WEBHOOK_SECRET;
+    }
+  });
+
+  it('refuses a webhook answered with the unit the adapter was told not to expect', async () => {
+    fake = await startDailyFake({ webhookTimestampUnit: 'milliseconds' });
+    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl, webhookTimestampUnit: 'seconds' });
+    const timestamp = String(Date.now());
+    const body = Buffer.from('{"type":"meeting.started","id":"met-sta-1","payload":{"room":"r","start_ts":1}}');
+    const result = adapter.verifyWebhook({
+      method: 'POST',
+      url: '/webhooks/daily',
+      headers: { 'x-webhook-timestamp': timestamp, 'x-webhook-signature': signDailyWebhook(fake.webhookSecret, timestamp, body) },
+      rawBody: body,
+      receivedAtMs: Date.now(),
+    });
+    await expect(result).rejects.toMatchObject({ code: 'WEBHOOK_INVALID', details: { reason: 'stale' } });
+  });
+});
+
+describe('daily signature scheme', () => {
+  it('is base64 HMAC-SHA256 keyed with the base64-decoded secret over "timestamp.body"', () => {
+    const secret = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+    const body = Buffer.from('{"type":"meeting.ended"}');
+    // Computed independently of the module under test.
+    const expected = createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update('1700000000.{"type":"meeting.ended"}').digest('base64');
+    expect(signDailyWebhook(secret, '1700000000', body)).toBe(expected);
+    expect(isDailySignatureValid(secret, '1700000000', body, expected)).toBe(true);
+    expect(isDailySignatureValid(secret, '1700000001', body, expected)).toBe(false);
+    expect(isDailySignatureValid(secret, '1700000000', Buffer.from('{"type":"meeting.ended" }'), expected)).toBe(false);
+    expect(isDailySignatureValid(secret, '1700000000', body, 'short')).toBe(false);
+  });
+});
