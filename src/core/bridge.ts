@@ -128,7 +128,6 @@ export function createBridge(options: BridgeOptions): Bridge {
   function runtimeFor(verification: Verification, getCall: () => VerificationCall): CallRuntime {
     return {
       append,
-      now: () => clock.now(),
       reportBackgroundError,
       track,
       async endProviderCall(providerCallId): Promise<EndResult['providerCleanup']> {
@@ -144,8 +143,6 @@ export function createBridge(options: BridgeOptions): Bridge {
       },
       async terminated() {
         const call = getCall();
-        const deviceId = call.deviceId;
-        if (deviceId !== undefined) await store.releaseLease(deviceId, verification.id);
         const timer = setTimeout(() => {
           evictions.delete(timer);
           calls.delete(verification.id);
@@ -153,6 +150,8 @@ export function createBridge(options: BridgeOptions): Bridge {
         }, FINISHED_CALL_RETENTION_MS);
         timer.unref();
         evictions.add(timer);
+        // If the release fails the lease still lapses at its TTL; the failure is reported, not hidden.
+        if (call.deviceId !== undefined) await store.releaseLease(call.deviceId, verification.id);
       },
     };
   }

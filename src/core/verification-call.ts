@@ -36,8 +36,6 @@ export interface EndResult {
 export interface CallRuntime {
   /** Appends to the evidence log (the bridge adds sandbox labelling). */
   append(input: AuditEntryInput): Promise<AuditEntry>;
-  /** Milliseconds now, from the bridge's clock. */
-  now(): number;
   /** Ends the provider's call; never throws. */
   endProviderCall(providerCallId: string): Promise<EndResult['providerCleanup']>;
   /** Tells the bridge the call reached a final state: it releases the device lease; never throws. */
