@@ -38,7 +38,7 @@ export interface CallRuntime {
   append(input: AuditEntryInput): Promise<AuditEntry>;
   /** Ends the provider's call; never throws. */
   endProviderCall(providerCallId: string): Promise<EndResult['providerCleanup']>;
-  /** Tells the bridge the call reached a final state: it releases the device lease; never throws. */
+  /** Tells the bridge the call reached a final state, so it releases the device lease (failures are reported). */
   terminated(): Promise<void>;
   /** Reports a failure that no caller is waiting for. */
   reportBackgroundError(error: unknown): void;
