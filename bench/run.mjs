@@ -11,8 +11,11 @@ import sqliteStore from '../dist/stores/sqlite.js';
 
 const APPENDS = Number(process.env.VCB_BENCH_APPENDS ?? 1000);
 const VERIFY_ENTRIES = Number(process.env.VCB_BENCH_VERIFY_ENTRIES ?? 20000);
-// Targets: what the evidence log may cost over the bare database work it cannot avoid.
-const TARGETS = { append: 3, verify: 4 };
+// Targets: what the evidence log may cost over the bare database work it cannot avoid. verify()
+// must recompute the root recorded after every append: an RFC 9162 root of n leaves costs
+// popcount(n) hashes and prefixes share none of them, so about 7 hashes an entry at 20,000 entries
+// on top of the leaf hash and the canonical JSON; that, not I/O, sets its target.
+const TARGETS = { append: 3, verify: 6 };
 
 const dir = mkdtempSync(join(tmpdir(), 'vcb-bench-'));
 const data = (i) => ({ providerType: 'participant.joined', participant: { role: i % 2 ? 'ops-device' : 'other-side' }, seq: i });
