@@ -51,6 +51,13 @@ describe('vcb demo', () => {
     expect(vcb('demo').stdout).toMatch(/^SANDBOX/);
   });
 
+  it('labels every entry the sandbox bridge wrote, its own log check included', () => {
+    const shown = JSON.parse(vcb('audit', 'show', '--db', db, '--json', '--actor', 'test').stdout) as { type: string; actor?: string; data: Record<string, unknown> }[];
+    const byDemo = shown.filter((e) => e.actor !== 'test');
+    expect(byDemo.map((e) => e.type)).toContain('audit.verified');
+    expect(byDemo.every((e) => e.data.sandbox === true)).toBe(true);
+  });
+
   it('leaves a log that `vcb audit verify` reports intact', () => {
     const { status, json } = verifyJson();
     expect(status).toBe(0);

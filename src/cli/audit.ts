@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { BridgeError, readAuditLog, systemClock, verifyAuditLog, type BridgeStore } from '../index.js';
+import { BridgeError, readAuditLog, verifyAuditLog, type BridgeStore, type LogWriter } from '../index.js';
 import sqliteStore from '../stores/sqlite.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { formatEntry } from './format.js';
@@ -41,7 +41,7 @@ async function auditVerify(args: string[]): Promise<CommandResult> {
   const values = parseCommandArgs(args, { db: { type: 'string' }, json: { type: 'boolean' }, actor: { type: 'string' } }, VERIFY_USAGE);
   if (values.help) return { output: `Usage: ${VERIFY_USAGE}`, exitCode: 0 };
   return withStore(requiredOption(values.db, 'db', VERIFY_USAGE), async (store) => {
-    const result = await verifyAuditLog(store, { actor: actorOf(values.actor) }, systemClock);
+    const result = await verifyAuditLog(store, writerFor(store), { actor: actorOf(values.actor) });
     const exitCode = result.ok ? 0 : 1;
     if (values.json) {
       const json = result.ok
@@ -70,15 +70,11 @@ async function auditShow(args: string[]): Promise<CommandResult> {
   );
   if (values.help) return { output: `Usage: ${SHOW_USAGE}`, exitCode: 0 };
   return withStore(requiredOption(values.db, 'db', SHOW_USAGE), async (store) => {
-    const entries = await readAuditLog(
-      store,
-      {
-        actor: actorOf(values.actor),
-        purpose: values.purpose ?? 'vcb audit show',
-        ...(values.verification === undefined ? {} : { verificationId: values.verification }),
-      },
-      systemClock,
-    );
+    const entries = await readAuditLog(store, writerFor(store), {
+      actor: actorOf(values.actor),
+      purpose: values.purpose ?? 'vcb audit show',
+      ...(values.verification === undefined ? {} : { verificationId: values.verification }),
+    });
     const output = values.json ? JSON.stringify(entries, null, 2) : entries.map(formatEntry).join('\n');
     return { output, exitCode: 0 };
   });
@@ -93,6 +89,10 @@ async function withStore(path: string, work: (store: BridgeStore) => Promise<Com
   } finally {
     await store.close();
   }
+}
+
+function writerFor(store: BridgeStore): LogWriter {
+  return (input) => store.append(input, Date.now());
 }
 
 function actorOf(value: string | undefined): string {

@@ -253,8 +253,8 @@ export function createBridge(options: BridgeOptions): Bridge {
         findCall: (name, providerCallId) => callsByProviderId.get(providerKey(name, providerCallId)),
         reject: (report) => emitter.emit('webhook-rejected', report),
       }),
-    readLog: (readOptions) => readAuditLog(store, readOptions, clock),
-    verifyLog: ({ actor }) => verifyAuditLog(store, { actor }, clock),
+    readLog: (readOptions) => readAuditLog(store, append, readOptions),
+    verifyLog: ({ actor }) => verifyAuditLog(store, append, { actor }),
     on: (event, listener) => emitter.on(event, listener),
     async idle() {
       while (pending.size > 0) await Promise.all([...pending]);

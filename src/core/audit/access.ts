@@ -1,9 +1,14 @@
-import type { Clock } from '../clock.js';
 import type { JsonObject } from '../json.js';
 import { invalidInput } from '../errors.js';
-import type { AuditEntry } from './entry.js';
+import type { AuditEntry, AuditEntryInput } from './entry.js';
 import type { BridgeStore } from './store.js';
 import type { AuditVerification } from './verify.js';
+
+/**
+ * How an access is recorded: the bridge's own append (its clock, its sandbox label), or for a bare
+ * store `(input) => store.append(input, Date.now())`.
+ */
+export type LogWriter = (input: AuditEntryInput) => Promise<AuditEntry>;
 
 /** Who reads the log and why; UK DPA 2018 s.62 wants consultations of such logs logged. */
 export interface ReadLogOptions {
@@ -16,33 +21,26 @@ export interface ReadLogOptions {
 }
 
 /** Logs a read (who, why, which verification) and then returns the entries, the read included. */
-export async function readAuditLog(store: BridgeStore, options: ReadLogOptions, clock: Clock): Promise<AuditEntry[]> {
+export async function readAuditLog(store: BridgeStore, write: LogWriter, options: ReadLogOptions): Promise<AuditEntry[]> {
   const actor = checkActor(options.actor);
-  await store.append(
-    {
-      type: 'audit.read',
-      source: 'sdk',
-      actor,
-      ...(options.verificationId === undefined ? {} : { verificationId: options.verificationId }),
-      data: { scope: options.verificationId ?? 'all', ...(options.purpose ? { purpose: options.purpose } : {}) },
-    },
-    clock.now(),
-  );
+  await write({
+    type: 'audit.read',
+    source: 'sdk',
+    actor,
+    ...(options.verificationId === undefined ? {} : { verificationId: options.verificationId }),
+    data: { scope: options.verificationId ?? 'all', ...(options.purpose ? { purpose: options.purpose } : {}) },
+  });
   return store.readEntries(options.verificationId === undefined ? {} : { verificationId: options.verificationId });
 }
 
 /** Recomputes the log, then logs that it was checked, by whom, and what was found. */
-export async function verifyAuditLog(
-  store: BridgeStore,
-  options: { actor: string },
-  clock: Clock,
-): Promise<AuditVerification> {
+export async function verifyAuditLog(store: BridgeStore, write: LogWriter, options: { actor: string }): Promise<AuditVerification> {
   const actor = checkActor(options.actor);
   const result = await store.verify();
   const found: JsonObject = result.ok
     ? { ok: true, entries: result.entries, root: result.root }
     : { ok: false, entries: result.entries, firstBadIndex: result.firstBadIndex, reason: result.reason };
-  await store.append({ type: 'audit.verified', source: 'sdk', actor, data: found }, clock.now());
+  await write({ type: 'audit.verified', source: 'sdk', actor, data: found });
   return result;
 }
 
