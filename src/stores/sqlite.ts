@@ -39,6 +39,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
   const db = openDatabase(filename, options.busyTimeoutMs ?? 5000);
   const statements = {
     tail: db.prepare<[], { idx: number; at: string }>('SELECT idx, at FROM audit_entries ORDER BY idx DESC LIMIT 1'),
+    head: db.prepare<[], { idx: number; tree_root: Buffer }>('SELECT idx, tree_root FROM audit_entries ORDER BY idx DESC LIMIT 1'),
     leafHashesFrom: db.prepare<[number], { leaf_hash: Buffer }>(
       'SELECT leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx',
     ),
@@ -131,9 +132,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     },
     async head() {
       return guard('read the tree head', () => {
-        const last = db.prepare<[], { idx: number; tree_root: Buffer }>(
-          'SELECT idx, tree_root FROM audit_entries ORDER BY idx DESC LIMIT 1',
-        ).get();
+        const last = statements.head.get();
         return last === undefined ? { size: 0, root: new MerkleFrontier().root() } : { size: last.idx + 1, root: last.tree_root };
       });
     },
