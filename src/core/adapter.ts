@@ -5,8 +5,11 @@ import type { Flow, Platform } from './types.js';
 /** The version of the adapter contract this core speaks; the bridge refuses any other. */
 export const CALL_ADAPTER_SPECIFICATION_VERSION = 'v1';
 
-/** How an adapter learns what happens during a call. */
-export type LifecycleEvidence = 'webhook' | 'client' | 'operator';
+/**
+ * How an adapter learns what happens during a call: signed webhooks the provider pushes, the provider's
+ * API polled by the bridge while the call is live, a client SDK, or operator attestation.
+ */
+export type LifecycleEvidence = 'webhook' | 'polling' | 'client' | 'operator';
 
 /** What an adapter declares it can do; the router and the conformance kit read this. */
 export interface AdapterCapabilities {
@@ -16,7 +19,7 @@ export interface AdapterCapabilities {
   access: 'app' | 'browser';
   /** Flows this provider can carry. */
   flows: readonly Flow[];
-  /** Where lifecycle evidence comes from: signed provider webhooks, a client SDK, or operator attestation. */
+  /** Where lifecycle evidence comes from; `polling` adapters must implement `pollEvents`. */
   lifecycle: LifecycleEvidence;
   /** Whether the provider can record the call. */
   recording: boolean;
@@ -146,6 +149,11 @@ export interface CallAdapter {
   endCall(call: ProviderCallRef): Promise<void>;
   /** Verifies a webhook's authenticity and normalises it; throws WEBHOOK_INVALID when it is not genuine. */
   verifyWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /**
+   * Every event the provider's API holds for the call so far, for `polling` adapters. Returning events
+   * already returned before is expected: the log keeps each `providerEventId` once.
+   */
+  pollEvents?(call: ProviderCallRef): Promise<ProviderEvent[]>;
   /** Reports whether the adapter can take calls now. */
   health(): Promise<AdapterHealth>;
 }

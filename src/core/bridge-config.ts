@@ -21,6 +21,9 @@ export function checkAdapters(adapters: readonly CallAdapter[]): void {
         { provider: adapter.provider },
       );
     }
+    if (adapter.capabilities.lifecycle === 'polling' && typeof adapter.pollEvents !== 'function') {
+      throw config(`adapter ${adapter.provider} declares polling but has no pollEvents`);
+    }
     for (const name of [adapter.provider, ...(adapter.aliases ?? [])]) {
       if (seen.has(name)) throw config(`two adapters are registered as ${name}`);
       seen.add(name);

@@ -10,13 +10,14 @@ import { TypedEmitter } from './emitter.js';
 import { BridgeError, invalidInput, toBridgeError } from './errors.js';
 import type { JsonObject } from './json.js';
 import { createPersonalDataHasher } from './personal-data.js';
+import { DEFAULT_POLL_DELAYS_MS, isPollDelays, startPollLoop } from './poller.js';
 import { normalizeProviderTime } from './provider-time.js';
 import { newVerificationId, newVerificationReference } from './reference.js';
 import { decideRoute, type RouteDecision } from './router.js';
 import { parseStartInput, type ParsedStart, type StartVerificationInput } from './start-input.js';
 import type { OpsRoom, Verification } from './types.js';
 import { VerificationCall, type CallRuntime, type EndResult } from './verification-call.js';
-import { handleVerifiedWebhook, type WebhookOutcome } from './webhook-dispatch.js';
+import { handleVerifiedWebhook, logProviderEvents, withProviderTimes, type WebhookOutcome } from './webhook-dispatch.js';
 
 /** A webhook as the server received it; the bridge stamps the receipt time if it is not given. */
 export type IncomingWebhook = Omit<WebhookRequest, 'receivedAtMs'> & { receivedAtMs?: number };
@@ -43,6 +44,8 @@ export interface BridgeOptions {
   referenceTtlMs?: number;
   /** Labels every log entry as a sandbox run, never to be taken for real evidence. @default false */
   sandbox?: boolean;
+  /** Waits between polls of a `polling` provider during a call; the last repeats. @default [2000, 3000, 5000, 10000] */
+  pollDelaysMs?: readonly number[];
 }
 
 /** Things a bridge reports that no single call owns. */
@@ -92,6 +95,9 @@ export function createBridge(options: BridgeOptions): Bridge {
   const callTtlMs = options.callTtlMs ?? 30 * MINUTE;
   const referenceTtlMs = options.referenceTtlMs ?? 15 * MINUTE;
   const emergencyNumber = options.emergencyNumber ?? '999';
+  const pollDelaysMs = options.pollDelaysMs ?? DEFAULT_POLL_DELAYS_MS;
+  if (!isPollDelays(pollDelaysMs)) throw new BridgeError('INVALID_CONFIG', 'pollDelaysMs must list positive whole milliseconds');
+  const stopPolls = new Set<() => void>();
   const calls = new Map<string, VerificationCall>();
   const callsByProviderId = new Map<string, VerificationCall>();
   const pending = new Set<Promise<unknown>>();
@@ -125,11 +131,50 @@ export function createBridge(options: BridgeOptions): Bridge {
     return `${provider}\u0000${providerCallId}`;
   }
 
+  async function pollProvider(provider: string, verificationId: string, providerCallId: string): Promise<AuditEntry[]> {
+    const adapter = adapterFor(provider)!;
+    if (!adapter.pollEvents) return [];
+    let events;
+    try {
+      events = await adapter.pollEvents({ verificationId, providerCallId });
+    } catch (error) {
+      throw toBridgeError(error, 'PROVIDER_UNAVAILABLE', `${adapter.provider} could not be polled`, adapter.provider);
+    }
+    let timed;
+    try {
+      timed = withProviderTimes(events);
+    } catch (error) {
+      throw new BridgeError('PROVIDER_REJECTED', `${adapter.provider} reported an unreadable time`, { provider: adapter.provider, cause: error });
+    }
+    const findCall = (name: string, id: string) => callsByProviderId.get(providerKey(name, id));
+    return (await logProviderEvents(adapter.provider, timed, { append, findCall })).logged;
+  }
+
+  // Polling providers are asked about a live call on a schedule, and once more as it ends for the final record.
+  function pollWhileLive(call: VerificationCall, provider: string, providerCallId: string, untilMs: number): void {
+    const poll = () => pollProvider(provider, call.verification.id, providerCallId).then(() => undefined);
+    const stop = startPollLoop({
+      schedule: { delaysMs: pollDelaysMs, untilMs },
+      now: () => clock.now(),
+      poll,
+      isDone: () => closed || call.state === 'ended' || call.state === 'failed',
+      onError: reportBackgroundError,
+    });
+    stopPolls.add(stop);
+    call.on('state', ({ to }) => {
+      if (to !== 'ended' && to !== 'failed') return;
+      stop();
+      stopPolls.delete(stop);
+      track(poll());
+    });
+  }
+
   function runtimeFor(verification: Verification, getCall: () => VerificationCall): CallRuntime {
     return {
       append,
       reportBackgroundError,
       track,
+      pollProvider: (providerCallId) => pollProvider(getCall().provider!, verification.id, providerCallId),
       async endProviderCall(providerCallId): Promise<EndResult['providerCleanup']> {
         const adapter = adapterFor(getCall().provider!)!;
         const started = performance.now();
@@ -232,6 +277,7 @@ export function createBridge(options: BridgeOptions): Bridge {
           ...(created.evidence ? { evidence: created.evidence } : {}),
         },
       });
+      if (adapter.capabilities.lifecycle === 'polling') pollWhileLive(call, adapter.provider, created.providerCallId, expiresAtMs);
     } catch (error) {
       const failure = toBridgeError(error, 'PROVIDER_UNAVAILABLE', `${adapter.provider} could not create the call`, adapter.provider);
       await call.failedWith(failure, {
@@ -261,6 +307,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
     async close() {
       closed = true;
+      for (const stop of stopPolls) stop();
+      stopPolls.clear();
       while (pending.size > 0) await Promise.all([...pending]);
       for (const timer of evictions) clearTimeout(timer);
       evictions.clear();

@@ -44,6 +44,8 @@ export interface CallRuntime {
   reportBackgroundError(error: unknown): void;
   /** Hands the bridge work still running for the call, so `idle()` and `close()` can wait for it. */
   track(pending: Promise<unknown>): void;
+  /** Asks a polling provider for the call's events and logs the new ones; resolves to what it logged. */
+  pollProvider(providerCallId: string): Promise<AuditEntry[]>;
 }
 
 type LogRequest = Omit<AuditEntryInput, 'verificationId'>;
@@ -137,6 +139,14 @@ export class VerificationCall {
   /** Every log entry written for this call so far, in order, with `at`, `providerAt` and source. */
   timeline(): AuditEntry[] {
     return this.entries.map((entry) => structuredClone(entry));
+  }
+
+  /**
+   * Asks the provider for the call's events now instead of waiting for the bridge's next poll, and
+   * returns the entries that added. Providers that push webhooks have nothing to poll: it resolves to [].
+   */
+  refresh(): Promise<AuditEntry[]> {
+    return this.created ? this.runtime.pollProvider(this.created.providerCallId) : Promise.resolve([]);
   }
 
   /**

@@ -47,12 +47,9 @@ export async function handleVerifiedWebhook(
   if (result.kind === 'reply') return { reply: result.reply, logged: [], duplicates: 0 };
   if (result.kind === 'ignored') return { reply: jsonReply({ ok: true, ignored: result.reason }), logged: [], duplicates: 0 };
 
-  let timed: { event: ProviderEvent; providerAt?: string }[] = [];
+  let timed: TimedEvent[] = [];
   try {
-    timed = result.events.map((event) => ({
-      event,
-      ...(event.providerTime ? { providerAt: normalizeProviderTime(event.providerTime) } : {}),
-    }));
+    timed = withProviderTimes(result.events);
   } catch (error) {
     refuse(
       new BridgeError('WEBHOOK_INVALID', `${adapter.provider} webhook carries an unreadable time`, {
@@ -62,16 +59,7 @@ export async function handleVerifiedWebhook(
       }),
     );
   }
-  const logged: AuditEntry[] = [];
-  let duplicates = 0;
-  for (const { event, providerAt } of timed) {
-    try {
-      logged.push(await logEvent(adapter.provider, event, providerAt, context));
-    } catch (error) {
-      if (!BridgeError.hasCode(error, 'DUPLICATE_EVENT')) throw error;
-      duplicates += 1;
-    }
-  }
+  const { logged, duplicates } = await logProviderEvents(adapter.provider, timed, context);
   if (duplicates > 0) {
     context.reject({ provider: adapter.provider, code: 'DUPLICATE_EVENT', reason: 'replayed' });
   }
@@ -79,11 +67,46 @@ export async function handleVerifiedWebhook(
   return { reply: jsonReply({ ok: true, logged: logged.length, duplicates }), logged, duplicates };
 }
 
+/** A provider event with its time already normalised to the log's form. @internal */
+export interface TimedEvent {
+  /** The event as the adapter gave it. */
+  event: ProviderEvent;
+  /** Its provider time in log form, when it has one. */
+  providerAt?: string;
+}
+
+/** Normalises each event's provider time; throws INVALID_INPUT for a time that cannot be read. @internal */
+export function withProviderTimes(events: readonly ProviderEvent[]): TimedEvent[] {
+  return events.map((event) => ({
+    event,
+    ...(event.providerTime ? { providerAt: normalizeProviderTime(event.providerTime) } : {}),
+  }));
+}
+
+/** Logs verified events against their calls, counting (not failing on) events the log already holds. @internal */
+export async function logProviderEvents(
+  provider: string,
+  timed: readonly TimedEvent[],
+  context: Pick<WebhookDispatchContext, 'append' | 'findCall'>,
+): Promise<{ logged: AuditEntry[]; duplicates: number }> {
+  const logged: AuditEntry[] = [];
+  let duplicates = 0;
+  for (const { event, providerAt } of timed) {
+    try {
+      logged.push(await logEvent(provider, event, providerAt, context));
+    } catch (error) {
+      if (!BridgeError.hasCode(error, 'DUPLICATE_EVENT')) throw error;
+      duplicates += 1;
+    }
+  }
+  return { logged, duplicates };
+}
+
 function logEvent(
   provider: string,
   event: ProviderEvent,
   providerAt: string | undefined,
-  context: WebhookDispatchContext,
+  context: Pick<WebhookDispatchContext, 'append' | 'findCall'>,
 ): Promise<AuditEntry> {
   const call = context.findCall(provider, event.providerCallId);
   if (call) return call.providerEvent(event, providerAt);

@@ -8,7 +8,10 @@ export type Tamper = 'signature' | 'stale' | 'unsigned';
 
 /** What the conformance kit needs from a provider's fake. */
 export interface ProviderFake {
-  /** Sends the webhooks a step produces, signed as the provider would (or spoiled); returns each delivery. */
+  /**
+   * Makes a step happen: sends the webhooks it produces, signed as the provider would (or spoiled), and
+   * returns each delivery. A polling provider's fake records the step in its API and returns [].
+   */
   play(step: LifecycleStep, providerCallId: string, options?: { tamper?: Tamper }): Promise<Delivery[]>;
   /** Sends a delivery again, byte for byte. */
   replay(delivery: Delivery): Promise<Delivery>;
