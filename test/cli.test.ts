@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PROVIDERS } from '../src/cli/demo/providers.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vcb-cli-'));
@@ -39,16 +40,24 @@ describe('vcb demo', () => {
     expect(demo.status).toBe(0);
   });
 
-  it('runs a sandbox verification through every state and says SANDBOX', () => {
-    const result = vcb('demo', '--db', join(dir, 'json.db'), '--json');
+  it.each(Object.keys(DEMO_PROVIDERS))('runs a sandbox verification on %s through every state and says SANDBOX', (provider) => {
+    const result = vcb('demo', '--provider', provider, '--db', join(dir, `${provider}.db`), '--json');
+    expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const output = JSON.parse(result.stdout) as { sandbox: boolean; state: string; verify: { ok: boolean }; timeline: { data: Record<string, unknown>; source: string }[] };
-    expect(output).toMatchObject({ sandbox: true, state: 'ended', verify: { ok: true } });
+    expect(output).toMatchObject({ sandbox: true, provider, state: 'ended', verify: { ok: true } });
     const states = output.timeline.flatMap((e) => (e.data.transition ? [(e.data.transition as { to: string }).to] : []));
     expect(states).toEqual(['requested', 'routed', 'created', 'ringing', 'connected', 'ended']);
     expect(output.timeline.every((e) => e.data.sandbox === true)).toBe(true);
     expect(new Set(output.timeline.map((e) => e.source))).toEqual(new Set(['sdk', 'provider', 'operator']));
+    expect(vcb('audit', 'verify', '--db', join(dir, `${provider}.db`)).status).toBe(0);
+  });
+
+  it('says SANDBOX first, and refuses a provider it cannot simulate', () => {
     expect(vcb('demo').stdout).toMatch(/^SANDBOX/);
+    const refused = vcb('demo', '--provider', 'myspace');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^vcb: INVALID_INPUT: .*myspace/);
   });
 
   it('labels every entry the sandbox bridge wrote, its own log check included', () => {

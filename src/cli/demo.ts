@@ -2,77 +2,86 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daily } from '../adapters/daily.js';
-import { createBridge, type Bridge, type BridgeStore, type CallState, type VerificationCall } from '../index.js';
+import { BridgeError, createBridge, type Bridge, type BridgeStore, type CallState, type VerificationCall } from '../index.js';
 import sqliteStore from '../stores/sqlite.js';
-import { startDailyFake, type DailyFake } from '../testing/daily-fake.js';
-import type { LifecycleStep } from '../testing/provider-fake.js';
+import type { LifecycleStep, ProviderFake } from '../testing/provider-fake.js';
 import { startWebhookReceiver } from '../testing/webhook-receiver.js';
 import { parseCommandArgs } from './args.js';
 import type { CommandResult } from './audit.js';
+import type { DemoProvider } from './demo/provider.js';
+import { DEMO_PROVIDERS } from './demo/providers.js';
 import { formatEntry } from './format.js';
 
-const USAGE = 'vcb demo [--db FILE] [--json]';
+const USAGE = `vcb demo [--provider ${Object.keys(DEMO_PROVIDERS).join('|')}] [--db FILE] [--json]`;
 
 /** Help for `vcb demo`. */
 export const DEMO_HELP = `Usage: ${USAGE}
 
 Runs one SANDBOX verification end to end with no configuration and no network: a local fake of
-Daily's API, a bridge with one ops room, and an SQLite evidence log (a new temporary file unless
---db is given). The call goes requested → routed → created → ringing → connected → ended, the
-supervisor records an outcome, and the log is verified. Nothing here is real evidence.
+the provider's API, a bridge with one ops room, and an SQLite evidence log (a new temporary file
+unless --db is given). The call goes requested → routed → created → ringing → connected → ended,
+the supervisor records an outcome, and the log is verified. Nothing here is real evidence.
 
-  --db FILE   write the evidence log to FILE (then try: vcb audit verify --db FILE)
-  --json      print the result as JSON`;
+  --provider P  the provider to simulate (default daily)
+  --db FILE     write the evidence log to FILE (then try: vcb audit verify --db FILE)
+  --json        print the result as JSON`;
 
-const SANDBOX_ROOM = {
-  id: 'sandbox-room',
-  name: 'SANDBOX Ops Room',
-  publishedPhoneNumber: '+442072221234',
-  device: { id: 'sandbox-ops-device', handles: { daily: 'sandbox-ops-device' } },
-};
+const SANDBOX_ROOM = { id: 'sandbox-room', name: 'SANDBOX Ops Room', publishedPhoneNumber: '+442072221234' };
 
 /** Runs `vcb demo`. */
 export async function runDemo(args: string[]): Promise<CommandResult> {
-  const values = parseCommandArgs(args, { db: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const values = parseCommandArgs(args, { provider: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
   if (values.help) return { output: DEMO_HELP, exitCode: 0 };
+  const name = values.provider ?? 'daily';
+  const load = Object.hasOwn(DEMO_PROVIDERS, name) ? DEMO_PROVIDERS[name] : undefined;
+  if (!load) throw new BridgeError('INVALID_INPUT', `the demo cannot simulate provider "${name}" (try one of ${Object.keys(DEMO_PROVIDERS).join(', ')})`);
+  const demo = await load();
   const dbPath = values.db ?? join(mkdtempSync(join(tmpdir(), 'vcb-demo-')), 'evidence.db');
   const resources: (() => Promise<void>)[] = [];
   try {
-    const fake = await startDailyFake({ domain: 'vcb-sandbox' });
+    const { adapter, fake } = await demo.open();
     resources.push(() => fake.close());
     const store = sqliteStore({ filename: dbPath });
     resources.push(() => store.close());
     const bridge = createBridge({
       store,
-      adapters: [daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl })],
-      rooms: [SANDBOX_ROOM],
+      adapters: [adapter],
+      rooms: [{ ...SANDBOX_ROOM, device: { id: 'sandbox-ops-device', handles: { [demo.provider]: demo.deviceHandle } } }],
       personalDataKey: randomBytes(32),
       sandbox: true,
     });
     resources.push(() => bridge.close());
     const receiver = await startWebhookReceiver(bridge);
     resources.push(() => receiver.close());
-    fake.deliverWebhooksTo(receiver.urlFor('daily'));
-    return await runScenario({ bridge, store, fake, dbPath, json: values.json === true });
+    fake.deliverWebhooksTo(receiver.urlFor(demo.provider));
+    return await runScenario({ bridge, store, fake, demo, dbPath, json: values.json === true });
   } finally {
     while (resources.length > 0) await resources.pop()!();
   }
 }
 
-async function runScenario(context: { bridge: Bridge; store: BridgeStore; fake: DailyFake; dbPath: string; json: boolean }) {
-  const { bridge, fake } = context;
+interface Scenario {
+  bridge: Bridge;
+  store: BridgeStore;
+  fake: ProviderFake;
+  demo: DemoProvider;
+  dbPath: string;
+  json: boolean;
+}
+
+async function runScenario(context: Scenario) {
+  const { bridge, fake, demo } = context;
   const call = await bridge.startVerification({
     officer: { collarNumber: '4721AB', warrantCardNumber: 'WC-100200', name: 'PC Sam Sandbox', force: 'SANDBOX Constabulary' },
     reason: 'SANDBOX: checking on a report of a person in distress nearby',
     location: { description: 'SANDBOX: bus stop outside 12 High Street' },
     flow: 'citizen-device',
-    citizen: { platform: 'android', browser: true },
+    citizen: demo.citizen,
   });
   if (call.state !== 'created') throw new Error(`the sandbox call did not start: ${call.failure?.message ?? call.state}`);
   const links = [
-    `Citizen's phone opens  ${withoutToken(call.join!.otherSide.url)} (with her own token)`,
-    `Ops device opens       ${withoutToken(call.join!.opsDevice.url)} (with the owner token)`,
+    `Citizen's phone opens  ${withoutToken(call.join!.otherSide.url)}`,
+    `Ops device opens       ${withoutToken(call.join!.opsDevice.url)}`,
   ];
   await play(fake, call, ['ops-joined', 'other-joined']);
   await call.recordOutcome({
@@ -89,6 +98,7 @@ async function runScenario(context: { bridge: Bridge; store: BridgeStore; fake: 
   if (context.json) {
     const output = JSON.stringify({
       sandbox: true,
+      provider: demo.provider,
       db: context.dbPath,
       verificationId: call.verification.id,
       reference: call.verification.reference,
@@ -99,7 +109,7 @@ async function runScenario(context: { bridge: Bridge; store: BridgeStore; fake: 
     return { output, exitCode };
   }
   const lines = [
-    'SANDBOX — verification-call-bridge demo: simulated Daily, no network, not real evidence.',
+    `SANDBOX — verification-call-bridge demo: simulated ${demo.provider}, no network, not real evidence.`,
     '',
     `Verification ${call.verification.id}, reference ${call.verification.reference}`,
     `Officer ${call.verification.officer.name} (${call.verification.officer.collarNumber}), ops room ${SANDBOX_ROOM.name} on ${call.provider}`,
@@ -118,13 +128,15 @@ async function runScenario(context: { bridge: Bridge; store: BridgeStore; fake: 
 }
 
 function withoutToken(url: string): string {
-  return url.split('?')[0]!;
+  return url.split(/[?#]/)[0]!;
 }
 
-async function play(fake: DailyFake, call: VerificationCall, steps: LifecycleStep[]): Promise<void> {
+async function play(fake: ProviderFake, call: VerificationCall, steps: LifecycleStep[]): Promise<void> {
   for (const step of steps) {
     for (const delivery of await fake.play(step, call.providerCallId!)) {
       if (delivery.status !== 200) throw new Error(`the sandbox webhook for ${step} was refused: ${delivery.responseBody}`);
     }
+    // Polling providers' fakes only change their API's record; ask now rather than wait for the next poll.
+    await call.refresh();
   }
 }
