@@ -10,6 +10,7 @@ export * from './core/bridge.js';
 export * from './core/call-state.js';
 export * from './core/clock.js';
 export * from './core/errors.js';
+export * from './core/http/access-token.js';
 export * from './core/http/health-tracker.js';
 export * from './core/http/provider-http.js';
 export * from './core/http/retry-after.js';

@@ -41,7 +41,7 @@ export function createHealthTracker(options: HealthTrackerOptions = {}): HealthT
         return;
       }
       if (error.code === 'PROVIDER_CREDENTIALS_INVALID') {
-        credentialFailure = `credentials refused (HTTP ${error.statusCode ?? '?'}): check the API key`;
+        credentialFailure = `credentials refused (HTTP ${error.statusCode ?? '?'}): ${error.message}; a person must fix the credential`;
         return;
       }
       if (error.code !== 'PROVIDER_UNAVAILABLE') return;

@@ -33,6 +33,8 @@ export interface ProviderRequest {
   path: string;
   /** JSON body. */
   body?: unknown;
+  /** A form body (`application/x-www-form-urlencoded`), as OAuth token endpoints take; not with `body`. */
+  form?: Readonly<Record<string, string>>;
 }
 
 /** The provider's successful answer. */
@@ -71,11 +73,12 @@ export function createProviderHttpClient(options: ProviderHttpOptions): Provider
     const fetchImpl = options.fetch ?? globalThis.fetch;
     const headers: Record<string, string> = { accept: 'application/json', ...(await options.headers()) };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (request.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     try {
       const response = await fetchImpl(`${baseUrl}${request.path}`, {
         method: request.method,
         headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        body: request.form !== undefined ? new URLSearchParams(request.form).toString() : request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.timeout(timeoutMs),
       });
       return { response, text: await response.text() };

@@ -1,0 +1,140 @@
+import { BridgeError } from '../errors.js';
+import type { HealthTracker } from './health-tracker.js';
+import { createProviderHttpClient, type ProviderHttpClient, type ProviderHttpOptions } from './provider-http.js';
+
+/** A freshly issued OAuth access token. */
+export interface IssuedAccessToken {
+  /** The bearer token; a secret. */
+  accessToken: string;
+  /** Its lifetime in seconds, as the token endpoint's `expires_in` says. */
+  expiresInSeconds: number;
+}
+
+/** Settings for {@link createAccessTokenSource}. */
+export interface AccessTokenSourceOptions {
+  /** Provider id, for errors. */
+  provider: string;
+  /** Asks the token endpoint for a new token; throws a BridgeError when refused. */
+  issue(): Promise<IssuedAccessToken>;
+  /** Refresh this long before expiry, so no request leaves with a token about to lapse. @default 60000 */
+  refreshBeforeMs?: number;
+  /** Clock in epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** A cached OAuth access token, refreshed before it lapses. */
+export interface AccessTokenSource {
+  /** The cached token, or a new one; concurrent callers share a single refresh. */
+  token(): Promise<string>;
+  /** Drops `token` if it is still the cached one, because the provider refused it. */
+  expire(token: string): void;
+}
+
+// RFC 6749 §5.2: these errors mean the client or grant itself is bad; retrying cannot help.
+const DEAD_CREDENTIAL_ERRORS = ['invalid_client', 'invalid_grant', 'unauthorized_client'];
+
+/**
+ * Caches the token until shortly before expiry, with one refresh in flight at a time. A token endpoint
+ * that refuses the client (401, or 400 with `invalid_client`/`invalid_grant`/`unauthorized_client`)
+ * throws PROVIDER_CREDENTIALS_INVALID: the credential is dead and a person must replace it.
+ */
+export function createAccessTokenSource(options: AccessTokenSourceOptions): AccessTokenSource {
+  const now = options.now ?? Date.now;
+  const refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
+  let cached: { value: string; refreshAtMs: number } | undefined;
+  let inFlight: Promise<string> | undefined;
+
+  async function refresh(): Promise<string> {
+    let issued: IssuedAccessToken;
+    try {
+      issued = await options.issue();
+    } catch (error) {
+      throw asCredentialFailure(options.provider, error);
+    }
+    if (typeof issued.accessToken !== 'string' || issued.accessToken.length === 0 || !(issued.expiresInSeconds > 0)) {
+      throw new BridgeError('PROVIDER_REJECTED', `${options.provider} token endpoint returned no usable token`, { provider: options.provider });
+    }
+    const lifetimeMs = issued.expiresInSeconds * 1000;
+    cached = { value: issued.accessToken, refreshAtMs: now() + Math.max(lifetimeMs - refreshBeforeMs, lifetimeMs / 2) };
+    return issued.accessToken;
+  }
+
+  return {
+    token() {
+      if (cached && now() < cached.refreshAtMs) return Promise.resolve(cached.value);
+      inFlight ??= refresh().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+    expire(token) {
+      if (cached?.value === token) cached = undefined;
+    },
+  };
+}
+
+/** Settings for {@link createOAuthHttpClient}: the SDK's HTTP rules, with a bearer token from `tokens`. */
+export interface OAuthHttpOptions extends Omit<ProviderHttpOptions, 'headers' | 'onOutcome'> {
+  /** Where access tokens come from. */
+  tokens: AccessTokenSource;
+  /** Told of every final outcome, token endpoint failures included. */
+  health?: HealthTracker;
+}
+
+/**
+ * An HTTP client that sends `Authorization: Bearer <token>`. A 401 first drops the token and retries
+ * once with a fresh one, since access tokens can lapse or be rotated early; a 401 with a fresh token,
+ * or a token endpoint that refuses the client, means the credential is dead.
+ */
+export function createOAuthHttpClient(options: OAuthHttpOptions): ProviderHttpClient {
+  const { tokens, health, ...http } = options;
+  let lastSent: string | undefined;
+  const inner = createProviderHttpClient({
+    ...http,
+    headers: async () => {
+      lastSent = await tokens.token();
+      return { authorization: `Bearer ${lastSent}` };
+    },
+  });
+  async function send<T>(request: Parameters<ProviderHttpClient['request']>[0]) {
+    try {
+      return await inner.request<T>(request);
+    } catch (error) {
+      if (!BridgeError.hasCode(error, 'PROVIDER_CREDENTIALS_INVALID') || lastSent === undefined || error.statusCode !== 401) throw error;
+      tokens.expire(lastSent);
+      try {
+        return await inner.request<T>(request);
+      } catch (retryError) {
+        if (!BridgeError.hasCode(retryError, 'PROVIDER_CREDENTIALS_INVALID')) throw retryError;
+        throw new BridgeError('PROVIDER_CREDENTIALS_INVALID', `${options.provider} refused a freshly issued access token: the credential is revoked or lacks permission`, {
+          provider: options.provider,
+          ...(retryError.statusCode === undefined ? {} : { statusCode: retryError.statusCode }),
+          cause: retryError,
+        });
+      }
+    }
+  }
+  return {
+    async request<T>(request: Parameters<ProviderHttpClient['request']>[0]) {
+      try {
+        const result = await send<T>(request);
+        health?.record(undefined);
+        return result;
+      } catch (error) {
+        if (BridgeError.isInstance(error)) health?.record(error);
+        throw error;
+      }
+    },
+  };
+}
+
+function asCredentialFailure(provider: string, error: unknown): unknown {
+  if (!BridgeError.isInstance(error) || error.code === 'PROVIDER_CREDENTIALS_INVALID') return error;
+  const refused = error.statusCode === 401 || (error.statusCode === 400 && DEAD_CREDENTIAL_ERRORS.some((code) => error.responseBody?.includes(code)));
+  if (!refused) return error;
+  return new BridgeError('PROVIDER_CREDENTIALS_INVALID', `${provider} token endpoint refused the client credentials`, {
+    provider,
+    ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+    cause: error,
+  });
+}
