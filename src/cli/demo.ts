@@ -54,7 +54,7 @@ export async function runDemo(args: string[]): Promise<CommandResult> {
     const receiver = await startWebhookReceiver(bridge);
     resources.push(() => receiver.close());
     fake.deliverWebhooksTo(receiver.urlFor(demo.provider));
-    return await runScenario({ bridge, store, fake, demo, dbPath, json: values.json === true });
+    return await runScenario({ bridge, store, fake, demo, operatorLifecycle: adapter.capabilities.lifecycle === 'operator', dbPath, json: values.json === true });
   } finally {
     while (resources.length > 0) await resources.pop()!();
   }
@@ -65,6 +65,8 @@ interface Scenario {
   store: BridgeStore;
   fake: ProviderFake;
   demo: DemoProvider;
+  /** The provider reports nothing live, so the supervisor attests what the device shows. */
+  operatorLifecycle: boolean;
   dbPath: string;
   json: boolean;
 }
@@ -83,13 +85,17 @@ async function runScenario(context: Scenario) {
     `Citizen's phone opens  ${withoutToken(call.join!.otherSide.url)}`,
     `Ops device opens       ${withoutToken(call.join!.opsDevice.url)}`,
   ];
+  const supervisor = { collarNumber: 'SGT1234', name: 'Sgt Alex Sandbox' };
   await play(fake, call, ['ops-joined', 'other-joined']);
-  await call.recordOutcome({
-    supervisor: { collarNumber: 'SGT1234', name: 'Sgt Alex Sandbox' },
-    outcome: 'verified',
-    note: 'SANDBOX: warrant card and duty roster checked on camera',
-  });
-  await play(fake, call, ['other-left', 'ops-left', 'call-ended']);
+  if (context.operatorLifecycle) {
+    await call.attest({ fact: 'answered', supervisor });
+    await call.attest({ fact: 'connected', supervisor });
+  }
+  await call.attest({ fact: 'officer-identity-confirmed', supervisor, note: 'SANDBOX: warrant card matched the duty roster on camera' });
+  await call.recordOutcome({ supervisor, outcome: 'verified', note: 'SANDBOX: warrant card and duty roster checked on camera' });
+  await play(fake, call, ['other-left', 'ops-left']);
+  if (context.operatorLifecycle) await call.attest({ fact: 'ended', supervisor });
+  await play(fake, call, ['call-ended']);
   await bridge.idle();
   const verification = await bridge.verifyLog({ actor: 'cli:vcb-demo' });
   const timeline = call.timeline();

@@ -15,6 +15,7 @@ function summarise(entry: AuditEntry): string {
   const participant = entry.data.participant as JsonObject | undefined;
   if (participant && typeof participant.role === 'string') parts.push(participant.role);
   if (entry.type === 'outcome.recorded') parts.push(`${String(entry.data.outcome)} by ${entry.actor ?? 'unknown'}`);
+  if (entry.type === 'operator.attested') parts.push(`${String(entry.data.fact)} (attested)`);
   if (entry.type === 'route.decided' && entry.data.kind === 'phone-fallback') parts.push('phone fallback');
   if (entry.data.late === true) parts.push('(after the call ended)');
   if (entry.actor && entry.type !== 'outcome.recorded') parts.push(`by ${entry.actor}`);

@@ -39,12 +39,17 @@ export function parseOutcome(input: OutcomeInput): OutcomeInput {
   if (!OUTCOMES.includes(input.outcome)) {
     throw invalidInput(`outcome must be one of ${OUTCOMES.join(', ')}`, { field: 'outcome' });
   }
-  const supervisor = input.supervisor as Partial<Supervisor> | undefined;
-  if (typeof supervisor !== 'object' || supervisor === null) throw invalidInput('supervisor is required', { field: 'supervisor' });
-  const collarNumber = parseCollarNumber(supervisor.collarNumber, 'supervisor.collarNumber');
   return {
-    supervisor: { collarNumber, name: text(supervisor.name, 'supervisor.name', 2, 100) },
+    supervisor: parseSupervisor(input.supervisor),
     outcome: input.outcome,
     ...(input.note === undefined ? {} : { note: text(input.note, 'note', 1, 1000) }),
   };
+}
+
+/** Validates the supervisor who signs an outcome or an attestation, upper-casing the collar number. */
+export function parseSupervisor(value: unknown): Supervisor {
+  const supervisor = value as Partial<Supervisor> | undefined;
+  if (typeof supervisor !== 'object' || supervisor === null) throw invalidInput('supervisor is required', { field: 'supervisor' });
+  const collarNumber = parseCollarNumber(supervisor.collarNumber, 'supervisor.collarNumber');
+  return { collarNumber, name: text(supervisor.name, 'supervisor.name', 2, 100) };
 }

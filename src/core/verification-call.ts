@@ -1,4 +1,5 @@
 import type { CreatedCall, JoinDetails, ParticipantRole, ProviderEvent, UniformEventType } from './adapter.js';
+import { ATTESTED_STATES, parseAttestation, type AttestationInput } from './attestation.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import { assertTransition, canTransition, isAhead, isTerminal, type CallState } from './call-state.js';
 import { TypedEmitter } from './emitter.js';
@@ -179,25 +180,46 @@ export class VerificationCall {
   }
 
   /**
+   * Records what a named supervisor saw on the ops device, as evidence with source `operator`. It moves
+   * the call forward like a provider event would (`answered` → ringing, `connected`, `ended`), never
+   * backwards; `ended` also releases the provider's call and the device. Identity confirmation needs
+   * a connected call.
+   */
+  attest(input: AttestationInput): Promise<AuditEntry> {
+    return this.serial(async () => {
+      const attestation = parseAttestation(input);
+      const live = ['created', 'ringing', 'connected'].includes(this.currentState);
+      const confirmable = attestation.fact !== 'officer-identity-confirmed' || this.currentState === 'connected';
+      if (!live || !confirmable) {
+        throw new BridgeError('ILLEGAL_TRANSITION', `${attestation.fact} cannot be attested for a call that is ${this.currentState}`);
+      }
+      const entry: LogRequest = {
+        type: 'operator.attested',
+        source: 'operator',
+        actor: `supervisor:${attestation.supervisor.collarNumber}`,
+        data: { ...attestation, supervisor: { ...attestation.supervisor } },
+      };
+      if (attestation.fact === 'ended') return (await this.finish(entry)).entry;
+      const target = ATTESTED_STATES[attestation.fact];
+      const moves = target !== undefined && isAhead(this.currentState, target) && canTransition(this.currentState, target);
+      return this.log(entry, moves ? target : undefined);
+    });
+  }
+
+  /**
    * Ends the call from our side: asks the provider to end it, records the end, releases the device.
    * On a call the provider already ended it resolves with how that cleanup went.
    */
   end(options: { actor?: string } = {}): Promise<EndResult> {
     return this.serial(async () => {
       if (this.currentState === 'ended' && this.cleanup !== undefined) return { providerCleanup: await this.cleanup };
-      assertTransition(this.currentState, 'ended', this.verification.id);
-      this.cleanup = this.runtime.endProviderCall(this.created!.providerCallId);
-      const providerCleanup = await this.cleanup;
-      await this.log(
-        {
-          type: 'call.ended',
-          source: 'sdk',
-          provider: this.provider,
-          ...(options.actor === undefined ? {} : { actor: options.actor }),
-          data: { endedBy: 'sdk', providerCleanup: { ...providerCleanup } },
-        },
-        'ended',
-      );
+      const { providerCleanup } = await this.finish({
+        type: 'call.ended',
+        source: 'sdk',
+        provider: this.provider,
+        ...(options.actor === undefined ? {} : { actor: options.actor }),
+        data: { endedBy: 'sdk' },
+      });
       return { providerCleanup };
     });
   }
@@ -274,6 +296,15 @@ export class VerificationCall {
       }
       return entry;
     });
+  }
+
+  // Releases the provider's call, then logs the end with how that went; runs inside `serial`.
+  private async finish(request: LogRequest): Promise<EndResult & { entry: AuditEntry }> {
+    assertTransition(this.currentState, 'ended', this.verification.id);
+    this.cleanup = this.runtime.endProviderCall(this.created!.providerCallId);
+    const providerCleanup = await this.cleanup;
+    const entry = await this.log({ ...request, data: { ...request.data, providerCleanup: { ...providerCleanup } } }, 'ended');
+    return { providerCleanup, entry };
   }
 
   private targetOf(event: ProviderEvent): CallState | undefined {

@@ -21,6 +21,7 @@ import { startWebhookReceiver } from './webhook-receiver.js';
 export type ConformanceTest =
   | 'creates-call'
   | 'lifecycle-from-provider-events'
+  | 'lifecycle-from-operator'
   | 'ends-call'
   | 'rejects-bad-signature'
   | 'rejects-stale-timestamp'
@@ -69,10 +70,10 @@ interface Environment extends HarnessInstance {
 }
 
 /**
- * One shared suite that every adapter runs through the bridge, against its provider's fake:
- * create, lifecycle by provider events (webhooks, or polls for `polling` adapters), end; bad
- * signature, stale timestamp, replay; provider
- * 401/404/429/5xx; recording where declared. Capability-gated tests skip themselves.
+ * One shared suite that every adapter runs through the bridge, against its provider's fake: create;
+ * lifecycle by provider events (webhooks, or polls for `polling` adapters) or by operator
+ * attestation; end; bad signature, stale timestamp, replay; provider 401/404/429/5xx; recording
+ * where declared. Capability-gated tests skip themselves.
  */
 export function testAdapter(options: TestAdapterOptions): void {
   const cleanups: (() => Promise<void>)[] = [];
@@ -176,6 +177,29 @@ export function testAdapter(options: TestAdapterOptions): void {
         expect((await env.store.verify()).ok).toBe(true);
       },
       providerLifecycle,
+    );
+
+    declared(
+      'lifecycle-from-operator',
+      async (env) => {
+        const call = await env.start();
+        const supervisor = { collarNumber: 'SGT1', name: 'Sgt Conformance' };
+        await playAll(env, call, ['ops-joined', 'other-joined']);
+        await call.attest({ fact: 'answered', supervisor });
+        await call.attest({ fact: 'connected', supervisor });
+        await call.recordOutcome({ supervisor, outcome: 'verified' });
+        await playAll(env, call, ['other-left', 'ops-left']);
+        await call.attest({ fact: 'ended', supervisor });
+        await playAll(env, call, ['call-ended']);
+        await env.bridge.idle();
+        expect(env.states(call)).toEqual(['requested', 'routed', 'created', 'ringing', 'connected', 'ended']);
+        const attested = call.timeline().filter((e) => e.type === 'operator.attested');
+        expect(attested.every((e) => e.source === 'operator' && e.actor === 'supervisor:SGT1')).toBe(true);
+        expect(await env.store.currentLease('conformance-device', Date.now())).toBeNull();
+        expect(env.fake.holdsCall(call.providerCallId!)).toBe(false);
+        expect((await env.store.verify()).ok).toBe(true);
+      },
+      capabilityOf((a) => a.capabilities.lifecycle === 'operator'),
     );
 
     declared('ends-call', async (env) => {

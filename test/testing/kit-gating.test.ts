@@ -19,7 +19,7 @@ it('skips tests an adapter lacks the capability for, and names the reason of eac
     expect(status[gated], gated).toBe('skipped');
   }
   expect(status['provider-5xx-end-retried (opted out: this provider has no end request to retry)']).toBe('skipped');
-  for (const runs of ['creates-call', 'ends-call', 'provider-401-marks-unhealthy', 'provider-429-retried-after-wait', 'no-secrets-in-log']) {
+  for (const runs of ['creates-call', 'lifecycle-from-operator', 'ends-call', 'provider-401-marks-unhealthy', 'provider-429-retried-after-wait', 'no-secrets-in-log']) {
     expect(status[runs], runs).toBe('passed');
   }
   expect(run.status).toBe(0);
