@@ -16,6 +16,7 @@ export * from './core/http/provider-http.js';
 export * from './core/http/retry-after.js';
 export * from './core/json.js';
 export * from './core/attestation.js';
+export * from './core/officer-directory.js';
 export * from './core/outcome.js';
 export * from './core/personal-data.js';
 export * from './core/provider-time.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeError, createBridge, type Bridge, type BridgeStore, type CallState, type VerificationCall } from '../index.js';
+import { BridgeError, createBridge, inMemoryOfficerDirectory, type Bridge, type BridgeStore, type CallState, type VerificationCall } from '../index.js';
 import sqliteStore from '../stores/sqlite.js';
 import type { LifecycleStep, ProviderFake } from '../testing/provider-fake.js';
 import { startWebhookReceiver } from '../testing/webhook-receiver.js';
@@ -26,6 +26,10 @@ the supervisor records an outcome, and the log is verified. Nothing here is real
   --db FILE     write the evidence log to FILE (then try: vcb audit verify --db FILE)
   --json        print the result as JSON`;
 
+const SANDBOX_ROSTER = inMemoryOfficerDirectory([
+  { collarNumber: '4721AB', warrantCardNumber: 'WC-100200', name: 'Sam Sandbox', photoRef: 'sandbox://photos/4721AB', onDuty: true },
+]);
+
 const SANDBOX_ROOM = { id: 'sandbox-room', name: 'SANDBOX Ops Room', publishedPhoneNumber: '+442072221234' };
 
 /** Runs `vcb demo`. */
@@ -48,6 +52,7 @@ export async function runDemo(args: string[]): Promise<CommandResult> {
       adapters: [adapter],
       rooms: [{ ...SANDBOX_ROOM, device: { id: 'sandbox-ops-device', handles: { [demo.provider]: demo.deviceHandle } } }],
       personalDataKey: randomBytes(32),
+      officerDirectory: SANDBOX_ROSTER,
       sandbox: true,
     });
     resources.push(() => bridge.close());
@@ -118,7 +123,8 @@ async function runScenario(context: Scenario) {
     `SANDBOX — verification-call-bridge demo: simulated ${demo.provider}, no network, not real evidence.`,
     '',
     `Verification ${call.verification.id}, reference ${call.verification.reference}`,
-    `Officer ${call.verification.officer.name} (${call.verification.officer.collarNumber}), ops room ${SANDBOX_ROOM.name} on ${call.provider}`,
+    `Officer ${call.verification.officer.name} (${call.verification.officer.collarNumber}), duty roster: ${call.verification.officerCheck.status}`,
+    `Ops room ${SANDBOX_ROOM.name} on ${call.provider}`,
     ...links,
     '',
     'Timeline (index, at, source, event, detail):',

@@ -9,6 +9,7 @@ import { formatInstant, systemClock, type Clock } from './clock.js';
 import { TypedEmitter } from './emitter.js';
 import { BridgeError, invalidInput, toBridgeError } from './errors.js';
 import type { JsonObject } from './json.js';
+import { checkOfficer, type OfficerDirectory } from './officer-directory.js';
 import { createPersonalDataHasher } from './personal-data.js';
 import { DEFAULT_POLL_DELAYS_MS, isPollDelays, startPollLoop } from './poller.js';
 import { normalizeProviderTime } from './provider-time.js';
@@ -44,6 +45,8 @@ export interface BridgeOptions {
   referenceTtlMs?: number;
   /** Labels every log entry as a sandbox run, never to be taken for real evidence. @default false */
   sandbox?: boolean;
+  /** The force's officer lookup; unknown, off-duty or misnamed officers are flagged to the supervisor. @default none: `not-checked` */
+  officerDirectory?: OfficerDirectory;
   /** Waits between polls of a `polling` provider during a call; the last repeats. @default [2000, 3000, 5000, 10000] */
   pollDelaysMs?: readonly number[];
 }
@@ -217,6 +220,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (closed) throw new BridgeError('INVALID_CONFIG', 'the bridge is closed');
     const request = parseStartInput(input, providers, personalData);
     const candidateRooms = selectRooms(rooms, request.roomIds);
+    const officerCheck = await checkOfficer(options.officerDirectory, request.officer, reportBackgroundError);
     const nowMs = clock.now();
     const verification: Verification = {
       id: newVerificationId(),
@@ -227,6 +231,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       ...(request.location ? { location: request.location } : {}),
       flow: request.flow,
       createdAt: formatInstant(nowMs),
+      officerCheck,
     };
     let call: VerificationCall | undefined;
     call = new VerificationCall(verification, runtimeFor(verification, () => call!));

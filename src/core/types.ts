@@ -1,3 +1,5 @@
+import type { OfficerCheck } from './officer-directory.js';
+
 /** Who dials whom: the officer's phone, the citizen's phone, or the ops device calling her back. */
 export type Flow = 'officer-device' | 'citizen-device' | 'callback';
 
@@ -49,6 +51,8 @@ export interface Verification {
   flow: Flow;
   /** When the verification was created (log timestamp form). */
   createdAt: string;
+  /** What the force's officer directory said about the officer; flagged results need the supervisor's attention. */
+  officerCheck: OfficerCheck;
 }
 
 /** The one mobile device in an ops room, with its handle on each provider it has an account on. */

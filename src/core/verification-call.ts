@@ -3,7 +3,7 @@ import { ATTESTED_STATES, parseAttestation, type AttestationInput } from './atte
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import { assertTransition, canTransition, isAhead, isTerminal, type CallState } from './call-state.js';
 import { TypedEmitter } from './emitter.js';
-import { BridgeError } from './errors.js';
+import { BridgeError, invalidInput } from './errors.js';
 import type { JsonObject } from './json.js';
 import type { PhoneFallback, RouteDecision } from './router.js';
 import type { OpsRoom, Verification } from './types.js';
@@ -165,6 +165,12 @@ export class VerificationCall {
       }
       if (outcome.outcome === 'verified' && !this.entries.some((e) => transitionOf(e)?.to === 'connected')) {
         throw new BridgeError('ILLEGAL_TRANSITION', 'a call that never connected cannot be recorded as verified');
+      }
+      const check = this.verification.officerCheck;
+      if (outcome.outcome === 'verified' && check.flagged && outcome.note === undefined) {
+        throw invalidInput(`the officer directory said ${check.status}: a verified outcome needs a note saying how the identity was confirmed`, {
+          field: 'note',
+        });
       }
       const entry = await this.log({
         type: 'outcome.recorded',
