@@ -21,6 +21,7 @@ export * from './core/outcome.js';
 export * from './core/personal-data.js';
 export * from './core/provider-time.js';
 export * from './core/reference.js';
+export * from './core/reference-lookup.js';
 export * from './core/router.js';
 export type { StartVerificationInput } from './core/start-input.js';
 export * from './core/types.js';

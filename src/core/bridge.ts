@@ -14,6 +14,7 @@ import { createPersonalDataHasher } from './personal-data.js';
 import { DEFAULT_POLL_DELAYS_MS, isPollDelays, startPollLoop } from './poller.js';
 import { normalizeProviderTime } from './provider-time.js';
 import { newVerificationId, newVerificationReference } from './reference.js';
+import { lookUpReference, type ReferenceLookup } from './reference-lookup.js';
 import { decideRoute, type RouteDecision } from './router.js';
 import { parseStartInput, type ParsedStart, type StartVerificationInput } from './start-input.js';
 import type { OpsRoom, Verification } from './types.js';
@@ -70,6 +71,8 @@ export interface Bridge {
    * `receivedAtMs` defaults to the bridge's clock.
    */
   handleWebhook(provider: string, request: IncomingWebhook): Promise<WebhookOutcome>;
+  /** What the ops console sees for a reference the citizen reads out; works once, and every lookup is logged. */
+  lookUpReference(reference: string, options: { actor: string }): Promise<ReferenceLookup>;
   /** Reads log entries for a person, logging the read first (who, why, what). */
   readLog(options: ReadLogOptions): Promise<AuditEntry[]>;
   /** Recomputes the whole log, logging that it was checked and by whom. */
@@ -304,6 +307,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         findCall: (name, providerCallId) => callsByProviderId.get(providerKey(name, providerCallId)),
         reject: (report) => emitter.emit('webhook-rejected', report),
       }),
+    lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: clock.now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
     verifyLog: ({ actor }) => verifyAuditLog(store, append, { actor }),
     on: (event, listener) => emitter.on(event, listener),
