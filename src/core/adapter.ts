@@ -11,12 +11,17 @@ export const CALL_ADAPTER_SPECIFICATION_VERSION = 'v1';
  */
 export type LifecycleEvidence = 'webhook' | 'polling' | 'client' | 'operator';
 
+/** How the other side joins: with the provider's app, or with a link in a browser. */
+export type JoinAccess = 'app' | 'browser';
+
 /** What an adapter declares it can do; the router and the conformance kit read this. */
 export interface AdapterCapabilities {
   /** Platforms the other side can join from. */
   platforms: readonly Platform[];
   /** `app`: the provider's app must be installed; `browser`: a browser link is enough. */
-  access: 'app' | 'browser';
+  access: JoinAccess;
+  /** How the other side joins on a platform where it differs from `access` (FaceTime: the app on iPhones only). */
+  accessByPlatform?: Partial<Record<Platform, JoinAccess>>;
   /** Flows this provider can carry. */
   flows: readonly Flow[];
   /** Where lifecycle evidence comes from; `polling` adapters must implement `pollEvents`. */
@@ -33,6 +38,8 @@ export interface CreateCallRequest {
   flow: Flow;
   /** The ops device and its handle on this adapter's provider. */
   device: { id: string; handle: string };
+  /** The other side's platform, when known, and how the router decided she joins; absent means `capabilities.access`. */
+  otherSide?: { platform?: Platform; access: JoinAccess };
   /** The call must not outlive this instant (log timestamp form). */
   expiresAt: string;
 }
@@ -156,4 +163,9 @@ export interface CallAdapter {
   pollEvents?(call: ProviderCallRef): Promise<ProviderEvent[]>;
   /** Reports whether the adapter can take calls now. */
   health(): Promise<AdapterHealth>;
+  /**
+   * Why this device cannot take a call for this caller now, or undefined when it can; for adapters
+   * whose capacity is per device (a FaceTime device with no web links left). The router skips it.
+   */
+  checkDevice?(request: Required<Pick<CreateCallRequest, 'device' | 'otherSide'>>): Promise<string | undefined>;
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallAdapter, WebhookRequest } from './adapter.js';
+import type { CallAdapter, CreateCallRequest, WebhookRequest } from './adapter.js';
 import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/access.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import type { BridgeStore } from './audit/store.js';
@@ -15,7 +15,7 @@ import { DEFAULT_POLL_DELAYS_MS, isPollDelays, startPollLoop } from './poller.js
 import { normalizeProviderTime } from './provider-time.js';
 import { newVerificationId, newVerificationReference } from './reference.js';
 import { lookUpReference, type ReferenceLookup } from './reference-lookup.js';
-import { decideRoute, type RouteDecision } from './router.js';
+import { decideRoute, otherSideOf, type RouteDecision } from './router.js';
 import { parseStartInput, type ParsedStart, type StartVerificationInput } from './start-input.js';
 import type { OpsRoom, Verification } from './types.js';
 import { VerificationCall, type CallRuntime, type EndResult } from './verification-call.js';
@@ -252,13 +252,14 @@ export function createBridge(options: BridgeOptions): Bridge {
         store.acquireLease({ deviceId: room.device.id, holder: verification.id, ttlMs: callTtlMs, nowMs: clock.now() }),
     });
     await call.routed(decision, decisionData(decision));
-    if (decision.kind === 'call') await createProviderCall(call, decision, nowMs + callTtlMs);
+    if (decision.kind === 'call') await createProviderCall(call, decision, otherSideOf(request.caller, decision.chosen.access), nowMs + callTtlMs);
     return call;
   }
 
   async function createProviderCall(
     call: VerificationCall,
     decision: Extract<RouteDecision, { kind: 'call' }>,
+    otherSide: NonNullable<CreateCallRequest['otherSide']>,
     expiresAtMs: number,
   ): Promise<void> {
     const adapter = adapterFor(decision.chosen.provider)!;
@@ -268,6 +269,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         verificationId: call.verification.id,
         flow: call.verification.flow,
         device: { id: decision.chosen.deviceId, handle: decision.chosen.handle },
+        otherSide,
         expiresAt: formatInstant(expiresAtMs),
       });
       callsByProviderId.set(providerKey(adapter.provider, created.providerCallId), call);

@@ -1,9 +1,9 @@
-import type { AdapterHealth, CallAdapter } from './adapter.js';
+import type { AdapterHealth, CallAdapter, JoinAccess } from './adapter.js';
 import type { DeviceLease } from './audit/store.js';
 import type { CallerCapabilities, Flow, OpsRoom } from './types.js';
 
 /** Why a provider or a device was passed over. */
-export type RejectionReason = 'flow-unsupported' | 'caller-cannot-use' | 'provider-unhealthy' | 'no-handle' | 'device-busy';
+export type RejectionReason = 'flow-unsupported' | 'caller-cannot-use' | 'provider-unhealthy' | 'no-handle' | 'device-unready' | 'device-busy';
 
 /** A provider, and for device-level reasons the room, that the router passed over, and why. */
 export interface RejectedCandidate {
@@ -29,6 +29,8 @@ export interface ChosenRoute {
   deviceId: string;
   /** The device's handle on the provider. */
   handle: string;
+  /** How the other side joins on her platform: with the provider's app or a browser link. */
+  access: JoinAccess;
 }
 
 /** Numbers to offer whenever the video call cannot happen or the citizen prefers to phone. */
@@ -93,6 +95,12 @@ export async function decideRoute(request: RouteRequest): Promise<RouteDecision>
         });
         continue;
       }
+      const access = joinAccess(adapter, request.caller);
+      const unready = await safeCheckDevice(adapter, { device: { id: room.device.id, handle }, otherSide: otherSideOf(request.caller, access) });
+      if (unready !== undefined) {
+        rejected.push({ provider: adapter.provider, roomId: room.id, reason: 'device-unready', detail: `${room.name}: ${unready}` });
+        continue;
+      }
       const lease = await request.acquireLease(room);
       if (lease === null) {
         rejected.push({
@@ -103,7 +111,7 @@ export async function decideRoute(request: RouteRequest): Promise<RouteDecision>
         });
         continue;
       }
-      const chosen = { provider: adapter.provider, roomId: room.id, roomName: room.name, deviceId: room.device.id, handle };
+      const chosen = { provider: adapter.provider, roomId: room.id, roomName: room.name, deviceId: room.device.id, handle, access };
       return { kind: 'call', chosen, lease, rejected, fallback: roomFallback(room, request.emergencyNumber) };
     }
   }
@@ -146,16 +154,37 @@ async function providerRejection(adapter: CallAdapter, request: RouteRequest): P
   return undefined;
 }
 
+/** How the caller joins this provider: its platform's own way if the adapter declares one, else the default. */
+export function joinAccess(adapter: CallAdapter, caller: CallerCapabilities): JoinAccess {
+  const { capabilities } = adapter;
+  return (caller.platform !== undefined ? capabilities.accessByPlatform?.[caller.platform] : undefined) ?? capabilities.access;
+}
+
+/** The other side as an adapter sees it when creating a call. */
+export function otherSideOf(caller: CallerCapabilities, access: JoinAccess): { platform?: CallerCapabilities['platform']; access: JoinAccess } {
+  return caller.platform === undefined ? { access } : { platform: caller.platform, access };
+}
+
 function callerProblem(adapter: CallAdapter, caller: CallerCapabilities): string | undefined {
   const { provider, capabilities } = adapter;
   if (caller.platform !== undefined && !capabilities.platforms.includes(caller.platform)) {
     return `${provider} does not reach ${caller.platform} phones`;
   }
-  if (capabilities.access === 'browser') {
+  if (joinAccess(adapter, caller) === 'browser') {
     return caller.browser === false ? `${provider} needs a browser and the caller has none` : undefined;
   }
   const names = [provider, ...(adapter.aliases ?? [])];
   return caller.apps?.some((app) => names.includes(app)) ? undefined : `the caller does not have the ${provider} app`;
+}
+
+// A device check that throws must not stop the citizen being routed elsewhere; it counts as not ready.
+async function safeCheckDevice(adapter: CallAdapter, request: Parameters<NonNullable<CallAdapter['checkDevice']>>[0]): Promise<string | undefined> {
+  if (!adapter.checkDevice) return undefined;
+  try {
+    return await adapter.checkDevice(request);
+  } catch (error) {
+    return `${adapter.provider} could not check the device: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 async function safeHealth(adapter: CallAdapter): Promise<AdapterHealth> {

@@ -124,7 +124,7 @@ describe('decideRoute', () => {
     const decision = await decideRoute(request({ adapters: [daily, zoom], preference: ['zoom', 'daily'], rooms: [r1] }));
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'zoom', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'dev-zoom' });
+    expect(decision.chosen).toEqual({ provider: 'zoom', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'dev-zoom', access: 'browser' });
     expect(decision.lease).toEqual(lease('dev-r1'));
     expect(decision.rejected).toEqual([]);
     expect(decision.fallback).toEqual({ opsRoomPhoneNumber: '+442070000001', opsRoomName: 'Room r1', emergencyNumber: '999' });
@@ -151,7 +151,7 @@ describe('decideRoute', () => {
     );
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'teams', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'live:ops' });
+    expect(decision.chosen).toEqual({ provider: 'teams', roomId: 'r1', roomName: 'Room r1', deviceId: 'dev-r1', handle: 'live:ops', access: 'browser' });
   });
 
   it("rejects a provider that cannot carry the flow ('flow-unsupported') and moves on", async () => {
@@ -275,7 +275,7 @@ describe('decideRoute', () => {
     const decision = await decideRoute(request({ adapters: [daily], rooms: [r1, r2, r3] }));
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3' });
+    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3', access: 'browser' });
     expect(decision.rejected).toEqual([
       { provider: 'daily', roomId: 'r1', reason: 'no-handle', detail: expect.any(String) },
       { provider: 'daily', roomId: 'r2', reason: 'no-handle', detail: expect.any(String) },
@@ -296,7 +296,7 @@ describe('decideRoute', () => {
     );
     expect(decision.kind).toBe('call');
     if (decision.kind !== 'call') return;
-    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3' });
+    expect(decision.chosen).toEqual({ provider: 'daily', roomId: 'r3', roomName: 'Room r3', deviceId: 'dev-r3', handle: 'd3', access: 'browser' });
     expect(decision.rejected).toEqual([
       { provider: 'zoom', roomId: 'r1', reason: 'device-busy', detail: expect.any(String) },
       { provider: 'zoom', roomId: 'r2', reason: 'device-busy', detail: expect.any(String) },
@@ -395,5 +395,47 @@ describe('decideRoute', () => {
     expect(second.rejected).toHaveLength(8);
     expect(zoom.healthCalls).toBe(2);
     expect(daily.healthCalls).toBe(1);
+  });
+});
+
+describe('per-platform access and device readiness', () => {
+  const facetimeLike = (checkDevice?: CallAdapter['checkDevice']) => {
+    const adapter = fakeAdapter('facetime', { capabilities: { access: 'browser', accessByPlatform: { ios: 'app' } } });
+    return checkDevice ? { ...adapter, checkDevice } : adapter;
+  };
+
+  it('says an iPhone joins with the app and an Android phone with a browser link', async () => {
+    const r1 = room('r1', { facetime: '+442072221234' });
+    const onIphone = await decideRoute(request({ adapters: [facetimeLike()], rooms: [r1], caller: { platform: 'ios', apps: ['facetime'] } }));
+    expect(onIphone.kind === 'call' && onIphone.chosen.access).toBe('app');
+    const onAndroid = await decideRoute(request({ adapters: [facetimeLike()], rooms: [r1], caller: { platform: 'android', browser: true } }));
+    expect(onAndroid.kind === 'call' && onAndroid.chosen.access).toBe('browser');
+    const iphoneWithoutApp = await decideRoute(request({ adapters: [facetimeLike()], rooms: [r1], caller: { platform: 'ios', apps: [] } }));
+    expect(iphoneWithoutApp.rejected.map((r) => r.reason)).toEqual(['caller-cannot-use']);
+  });
+
+  it('skips a device that is not ready, asking it with the access the caller needs, before taking its lease', async () => {
+    const asked: unknown[] = [];
+    const adapter = facetimeLike(async (check) => {
+      asked.push(check);
+      return check.device.id === 'dev-r1' ? 'no FaceTime web links left' : undefined;
+    });
+    const lease = leases();
+    const decision = await decideRoute(
+      request({ adapters: [adapter], rooms: [room('r1', { facetime: 'a@example.test' }), room('r2', { facetime: 'b@example.test' })], caller: { platform: 'android', browser: true }, acquireLease: lease.acquire }),
+    );
+    expect(decision.kind === 'call' && decision.chosen.roomId).toBe('r2');
+    expect(decision.rejected).toEqual([{ provider: 'facetime', roomId: 'r1', reason: 'device-unready', detail: 'Room r1: no FaceTime web links left' }]);
+    expect(asked[0]).toEqual({ device: { id: 'dev-r1', handle: 'a@example.test' }, otherSide: { platform: 'android', access: 'browser' } });
+    expect(lease.asked).toEqual(['r2']);
+  });
+
+  it('counts a device check that throws as not ready', async () => {
+    const adapter = facetimeLike(async () => {
+      throw new Error('pool unreadable');
+    });
+    const decision = await decideRoute(request({ adapters: [adapter], rooms: [room('r1', { facetime: 'a@example.test' })], caller: { platform: 'android', browser: true } }));
+    expect(decision.kind).toBe('phone-fallback');
+    expect(decision.rejected[0]).toMatchObject({ reason: 'device-unready', detail: expect.stringContaining('pool unreadable') });
   });
 });
