@@ -346,9 +346,11 @@ function hasProviderEvents(adapter: CallAdapter): boolean {
 function startInput(adapter: CallAdapter) {
   const { capabilities } = adapter;
   const flow: Flow = capabilities.flows.includes('citizen-device') ? 'citizen-device' : capabilities.flows[0]!;
+  const platform = capabilities.platforms[0]!;
+  const access = capabilities.accessByPlatform?.[platform] ?? capabilities.access;
   const caller: CallerCapabilities = {
-    platform: capabilities.platforms[0]!,
-    apps: capabilities.access === 'app' ? [adapter.provider] : [],
+    platform,
+    apps: access === 'app' ? [adapter.provider] : [],
     browser: true,
   };
   return {

@@ -1,6 +1,7 @@
 // Test kit for adapter authors: the conformance suite (needs vitest) and faithful local fakes of provider APIs.
 export * from './conformance.js';
 export * from './daily-fake.js';
+export * from './facetime-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
 export * from './webhook-receiver.js';
