@@ -25,6 +25,7 @@ export * from './core/reference-lookup.js';
 export * from './core/router.js';
 export type { StartVerificationInput } from './core/start-input.js';
 export * from './core/types.js';
+export * from './core/user-agent.js';
 export * from './core/validation.js';
 export { VerificationCall, type CallEvents, type CallJoinDetails, type EndResult } from './core/verification-call.js';
 export type { WebhookOutcome } from './core/webhook-dispatch.js';

@@ -344,7 +344,7 @@ function createdEntry(verification: Verification, request: ParsedStart): Omit<Au
     actor: request.actor,
     data: {
       ...(details as unknown as JsonObject),
-      caller: { ...request.caller } as JsonObject,
+      caller: { ...request.caller, ...(request.callerInferred ? { inferredFrom: 'user-agent' } : {}) } as JsonObject,
       ...(request.citizenPhoneNumberHash ? { citizenPhoneNumberHash: request.citizenPhoneNumberHash } : {}),
       transition: { from: null, to: 'requested' },
     },

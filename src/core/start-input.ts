@@ -1,5 +1,6 @@
 import { invalidInput } from './errors.js';
 import type { PersonalDataHasher } from './personal-data.js';
+import { capabilitiesFromUserAgent } from './user-agent.js';
 import type { CallerCapabilities, EncounterLocation, Flow, Officer, Platform } from './types.js';
 import { parseE164, parseFlow, parseLocation, parseOfficer, parseReason } from './validation.js';
 
@@ -14,14 +15,20 @@ export interface StartVerificationInput {
   /** Who dials whom. */
   flow: Flow;
   /** What the citizen's phone can do; in `callback` also her phone number (stored only as a keyed hash). */
-  citizen?: CallerCapabilities & { phoneNumber?: string };
+  citizen?: CallerInput & { phoneNumber?: string };
   /** What the officer's phone can do, for the `officer-device` flow. @default { browser: true } */
-  officerDevice?: CallerCapabilities;
+  officerDevice?: CallerInput;
   /** Only these rooms, in this order. @default every room */
   roomIds?: readonly string[];
   /** Who is asking, for the log. @default `officer:<collar number>` */
   actor?: string;
 }
+
+/**
+ * What the app knows of a phone: explicit capabilities, or the User-Agent of the page she opened, from
+ * which the platform and certain apps are inferred. Explicit fields win; the User-Agent is not logged.
+ */
+export type CallerInput = CallerCapabilities & { userAgent?: string };
 
 /** A validated start request. */
 export interface ParsedStart {
@@ -35,6 +42,8 @@ export interface ParsedStart {
   flow: Flow;
   /** What the other side can use: the citizen, or the officer in `officer-device`. */
   caller: CallerCapabilities;
+  /** True when the platform or apps were inferred from a User-Agent rather than given. */
+  callerInferred: boolean;
   /** Keyed hash of the citizen's number; the number itself goes no further. */
   citizenPhoneNumberHash?: string;
   /** Rooms to consider, in order. */
@@ -55,12 +64,13 @@ export function parseStartInput(
   const officer = parseOfficer(input.officer);
   const flow = parseFlow(input.flow);
   const citizen = input.citizen ?? {};
-  const caller = parseCapabilities(flow === 'officer-device' ? (input.officerDevice ?? {}) : citizen, providers);
+  const { caller, inferred } = parseCaller(flow === 'officer-device' ? (input.officerDevice ?? {}) : citizen, providers);
   const parsed: ParsedStart = {
     officer,
     reason: parseReason(input.reason),
     flow,
     caller,
+    callerInferred: inferred,
     actor: input.actor ?? `officer:${officer.collarNumber}`,
   };
   const location = parseLocation(input.location);
@@ -73,6 +83,23 @@ export function parseStartInput(
   }
   if (input.roomIds !== undefined) parsed.roomIds = [...input.roomIds];
   return parsed;
+}
+
+function parseCaller(value: CallerInput, providers: Set<string>): { caller: CallerCapabilities; inferred: boolean } {
+  if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
+  const { userAgent, ...given } = value;
+  if (userAgent !== undefined && (typeof userAgent !== 'string' || userAgent.length > 1024)) {
+    throw invalidInput('userAgent must be the text of a User-Agent header', { field: 'userAgent' });
+  }
+  const explicit = parseCapabilities(given, providers);
+  const inferred = userAgent === undefined ? undefined : capabilitiesFromUserAgent(userAgent);
+  if (inferred === undefined) return { caller: explicit, inferred: false };
+  const apps = [...new Set([...(inferred.apps ?? []), ...(explicit.apps ?? [])])].filter((app) => providers.has(app));
+  return { caller: { ...inferred, apps, ...withoutUndefined({ platform: explicit.platform, browser: explicit.browser }) }, inferred: true };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function parseCapabilities(value: CallerCapabilities, providers: Set<string>): CallerCapabilities {

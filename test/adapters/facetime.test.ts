@@ -94,6 +94,16 @@ describe('facetime', () => {
     expect(adapter.remainingLinks('e')).toBe(0);
   });
 
+  it('routes an iPhone to the app from its User-Agent alone, logging that it was inferred but not the User-Agent', async () => {
+    const userAgent = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+    const call = await bridgeFor(facetime()).startVerification(startRequest({ citizen: { userAgent } }));
+    expect(call.join?.otherSide.url).toBe('facetime:+442072221234');
+    const created = call.timeline()[0]!;
+    expect(created.data.caller).toEqual({ platform: 'ios', apps: ['facetime'], browser: true, inferredFrom: 'user-agent' });
+    expect(JSON.stringify(call.timeline())).not.toContain('Mobile/15E148');
+    await call.end();
+  });
+
   it('passes over a device whose handle is neither a phone number nor an Apple ID', async () => {
     const call = await bridgeFor(facetime(), [room('room-a', 'not a handle')]).startVerification(startRequest({ citizen: { platform: 'ios', apps: ['facetime'] } }));
     expect(call.state).toBe('failed');
