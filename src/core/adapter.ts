@@ -42,6 +42,8 @@ export interface CreateCallRequest {
   otherSide?: { platform?: Platform; access: JoinAccess };
   /** The call must not outlive this instant (log timestamp form). */
   expiresAt: string;
+  /** The verification reference the officer gives; link providers put it in the citizen's prefilled message. */
+  reference?: string;
 }
 
 /** How one side joins the call. */
@@ -90,8 +92,11 @@ export interface WebhookRequest {
   receivedAtMs: number;
 }
 
-/** The provider-neutral lifecycle events every adapter normalises to. */
-export type UniformEventType = 'call.started' | 'participant.joined' | 'participant.left' | 'call.ended' | 'recording.ready';
+/**
+ * The provider-neutral events every adapter normalises to. `chat.linked`: the other side messaged the
+ * ops device with the verification reference, tying her chat to the call (WhatsApp).
+ */
+export type UniformEventType = 'call.started' | 'participant.joined' | 'participant.left' | 'call.ended' | 'recording.ready' | 'chat.linked';
 
 /** Which side a participant event concerns. */
 export type ParticipantRole = 'ops-device' | 'other-side' | 'unknown';
@@ -112,6 +117,20 @@ export interface ProviderEvent {
   participant?: { role: ParticipantRole; providerParticipantId?: string };
   /** Non-secret, non-personal payload facts worth keeping. */
   evidence?: JsonObject;
+  /** Personal data the event identifies someone by (a chat id); the bridge logs only keyed hashes of it. */
+  personalData?: Readonly<Record<string, string>>;
+}
+
+/** What the bridge tells an adapter once the supervisor has recorded an outcome, for the citizen's own record. */
+export interface OutcomeConfirmation extends ProviderCallRef {
+  /** The verification reference she was given. */
+  reference: string;
+  /** The supervisor's verdict. */
+  outcome: 'verified' | 'not-verified' | 'inconclusive';
+  /** The supervisor's collar number (never the name: the citizen needs only what she can quote). */
+  supervisorCollarNumber: string;
+  /** When the outcome was logged. */
+  at: string;
 }
 
 /** An HTTP answer an adapter needs sent verbatim (URL validation challenges and the like). */
@@ -161,6 +180,13 @@ export interface CallAdapter {
    * already returned before is expected: the log keeps each `providerEventId` once.
    */
   pollEvents?(call: ProviderCallRef): Promise<ProviderEvent[]>;
+  /**
+   * For `client` adapters, whose events come from a client library the app runs (a WhatsApp Web
+   * session): the bridge subscribes once and logs what `sink` receives; returns the unsubscribe function.
+   */
+  subscribe?(sink: (events: ProviderEvent[]) => void): () => void;
+  /** Sends the other side a written record of the outcome on the provider (a WhatsApp message); optional. */
+  confirmOutcome?(confirmation: OutcomeConfirmation): Promise<void>;
   /** Reports whether the adapter can take calls now. */
   health(): Promise<AdapterHealth>;
   /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallAdapter, CreateCallRequest, WebhookRequest } from './adapter.js';
+import type { CallAdapter, CreateCallRequest, ProviderEvent, WebhookRequest } from './adapter.js';
 import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/access.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import type { BridgeStore } from './audit/store.js';
@@ -137,6 +137,29 @@ export function createBridge(options: BridgeOptions): Bridge {
     return `${provider}\u0000${providerCallId}`;
   }
 
+  function protect(event: ProviderEvent): ProviderEvent {
+    if (event.personalData === undefined) return event;
+    const { personalData: identifiers, ...rest } = event;
+    const hashes = Object.fromEntries(Object.entries(identifiers).map(([kind, value]) => [`${kind}Hash`, personalData.hash(kind, value)]));
+    return { ...rest, evidence: { ...rest.evidence, ...hashes } };
+  }
+
+  async function logFromProvider(adapter: CallAdapter, events: readonly ProviderEvent[]): Promise<AuditEntry[]> {
+    let timed;
+    try {
+      timed = withProviderTimes(events.map(protect));
+    } catch (error) {
+      throw new BridgeError('PROVIDER_REJECTED', `${adapter.provider} reported an unreadable time`, { provider: adapter.provider, cause: error });
+    }
+    const findCall = (name: string, id: string) => callsByProviderId.get(providerKey(name, id));
+    return (await logProviderEvents(adapter.provider, timed, { append, findCall })).logged;
+  }
+
+  // Client-library adapters (a WhatsApp Web session) push events as they happen; they are the app's own session, not a webhook to verify.
+  const unsubscribes = options.adapters.flatMap((adapter) =>
+    adapter.subscribe ? [adapter.subscribe((events) => track(logFromProvider(adapter, events)))] : [],
+  );
+
   async function pollProvider(provider: string, verificationId: string, providerCallId: string): Promise<AuditEntry[]> {
     const adapter = adapterFor(provider)!;
     if (!adapter.pollEvents) return [];
@@ -146,14 +169,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     } catch (error) {
       throw toBridgeError(error, 'PROVIDER_UNAVAILABLE', `${adapter.provider} could not be polled`, adapter.provider);
     }
-    let timed;
-    try {
-      timed = withProviderTimes(events);
-    } catch (error) {
-      throw new BridgeError('PROVIDER_REJECTED', `${adapter.provider} reported an unreadable time`, { provider: adapter.provider, cause: error });
-    }
-    const findCall = (name: string, id: string) => callsByProviderId.get(providerKey(name, id));
-    return (await logProviderEvents(adapter.provider, timed, { append, findCall })).logged;
+    return logFromProvider(adapter, events);
   }
 
   // Polling providers are asked about a live call on a schedule, and once more as it ends for the final record.
@@ -181,6 +197,23 @@ export function createBridge(options: BridgeOptions): Bridge {
       reportBackgroundError,
       track,
       pollProvider: (providerCallId) => pollProvider(getCall().provider!, verification.id, providerCallId),
+      async confirmOutcome(providerCallId, outcome) {
+        const adapter = adapterFor(getCall().provider!)!;
+        if (!adapter.confirmOutcome) return undefined;
+        try {
+          await adapter.confirmOutcome({
+            verificationId: verification.id,
+            providerCallId,
+            reference: verification.reference,
+            outcome: outcome.outcome,
+            supervisorCollarNumber: outcome.supervisor.collarNumber,
+            at: outcome.at,
+          });
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, error: toBridgeError(error, 'PROVIDER_UNAVAILABLE', 'the confirmation could not be sent', adapter.provider).toSummary() };
+        }
+      },
       async endProviderCall(providerCallId): Promise<EndResult['providerCleanup']> {
         const adapter = adapterFor(getCall().provider!)!;
         const started = performance.now();
@@ -271,6 +304,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         device: { id: decision.chosen.deviceId, handle: decision.chosen.handle },
         otherSide,
         expiresAt: formatInstant(expiresAtMs),
+        reference: call.verification.reference,
       });
       callsByProviderId.set(providerKey(adapter.provider, created.providerCallId), call);
       await call.createdBy(created, {
@@ -308,6 +342,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         append,
         findCall: (name, providerCallId) => callsByProviderId.get(providerKey(name, providerCallId)),
         reject: (report) => emitter.emit('webhook-rejected', report),
+        protect,
       }),
     lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: clock.now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
@@ -318,6 +353,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
     async close() {
       closed = true;
+      for (const unsubscribe of unsubscribes) unsubscribe();
       for (const stop of stopPolls) stop();
       stopPolls.clear();
       while (pending.size > 0) await Promise.all([...pending]);

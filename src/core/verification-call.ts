@@ -47,6 +47,8 @@ export interface CallRuntime {
   track(pending: Promise<unknown>): void;
   /** Asks a polling provider for the call's events and logs the new ones; resolves to what it logged. */
   pollProvider(providerCallId: string): Promise<AuditEntry[]>;
+  /** Sends the other side the outcome through the provider, if its adapter can; never throws. */
+  confirmOutcome(providerCallId: string, outcome: RecordedOutcome): Promise<{ ok: boolean; error?: JsonObject } | undefined>;
 }
 
 type LogRequest = Omit<AuditEntryInput, 'verificationId'>;
@@ -57,6 +59,7 @@ const EVENT_TARGETS: Readonly<Record<UniformEventType, CallState | undefined>> =
   'participant.left': undefined,
   'call.ended': 'ended',
   'recording.ready': undefined,
+  'chat.linked': undefined,
 };
 
 /** The provider-neutral handle on one verification's call: its state, join details, timeline and outcome. */
@@ -181,6 +184,7 @@ export class VerificationCall {
       const recorded: RecordedOutcome = { ...outcome, at: entry.at, entryIndex: entry.index };
       this.outcomeValue = recorded;
       this.emitter.emit('outcome', recorded);
+      if (this.created) this.runtime.track(this.confirmToOtherSide(this.created.providerCallId, recorded));
       return recorded;
     });
   }
@@ -302,6 +306,13 @@ export class VerificationCall {
       }
       return entry;
     });
+  }
+
+  // Her written record of the outcome (a WhatsApp message); whether it went is itself evidence.
+  private async confirmToOtherSide(providerCallId: string, outcome: RecordedOutcome): Promise<void> {
+    const sent = await this.runtime.confirmOutcome(providerCallId, outcome);
+    if (sent === undefined) return;
+    await this.serial(() => this.log({ type: 'outcome.confirmed', source: 'sdk', provider: this.provider, data: { ...sent } }));
   }
 
   // Releases the provider's call, then logs the end with how that went; runs inside `serial`.

@@ -24,6 +24,8 @@ export interface WebhookDispatchContext {
   findCall(provider: string, providerCallId: string): VerificationCall | undefined;
   /** Reports a refused or replayed delivery. */
   reject(report: { provider: string; code: string; reason: string }): void;
+  /** Replaces an event's personal data with keyed hashes, before anything is logged. */
+  protect(event: ProviderEvent): ProviderEvent;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function handleVerifiedWebhook(
 
   let timed: TimedEvent[] = [];
   try {
-    timed = withProviderTimes(result.events);
+    timed = withProviderTimes(result.events.map(context.protect));
   } catch (error) {
     refuse(
       new BridgeError('WEBHOOK_INVALID', `${adapter.provider} webhook carries an unreadable time`, {
