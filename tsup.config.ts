@@ -5,6 +5,7 @@ export const entries = {
   index: 'src/index.ts',
   'adapters/daily': 'src/adapters/daily.ts',
   'adapters/facetime': 'src/adapters/facetime.ts',
+  'adapters/whatsapp': 'src/adapters/whatsapp.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',

@@ -5,3 +5,4 @@ export * from './facetime-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
 export * from './webhook-receiver.js';
+export * from './whatsapp-fake.js';

@@ -4,4 +4,5 @@ import type { DemoProvider } from './provider.js';
 export const DEMO_PROVIDERS: Readonly<Record<string, () => Promise<DemoProvider>>> = {
   daily: async () => (await import('./daily.js')).dailyDemo,
   facetime: async () => (await import('./facetime.js')).faceTimeDemo,
+  whatsapp: async () => (await import('./whatsapp.js')).whatsAppDemo,
 };
