@@ -3,4 +3,5 @@ export * from './conformance.js';
 export * from './daily-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
+export * from './teams-fake.js';
 export * from './webhook-receiver.js';
