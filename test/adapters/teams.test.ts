@@ -195,10 +195,13 @@ describe('teams access token', () => {
     expect(scopes).toEqual(['https://graph.microsoft.com/.default']);
   });
 
+  const nullToken: GraphTokenCredential['getToken'] = async () => null;
+  const refused: GraphTokenCredential['getToken'] = async () => Promise.reject(Object.assign(new Error('AADSTS7000215'), { statusCode: 401 }));
+  const unreachable: GraphTokenCredential['getToken'] = async () => Promise.reject(new Error('ECONNREFUSED'));
   it.each([
-    ['returns null', 'PROVIDER_CREDENTIALS_INVALID', async () => null],
-    ['throws a 401 like @azure/identity', 'PROVIDER_CREDENTIALS_INVALID', async () => Promise.reject(Object.assign(new Error('AADSTS7000215'), { statusCode: 401 }))],
-    ['cannot reach its endpoint', 'PROVIDER_UNAVAILABLE', async () => Promise.reject(new Error('ECONNREFUSED'))],
+    ['returns null', 'PROVIDER_CREDENTIALS_INVALID', nullToken],
+    ['throws a 401 like @azure/identity', 'PROVIDER_CREDENTIALS_INVALID', refused],
+    ['cannot reach its endpoint', 'PROVIDER_UNAVAILABLE', unreachable],
   ] as const)('a credential that %s is reported as %s', async (_name, code, getToken) => {
     const fake = await fakeTeams();
     const adapter = teams({ credential: { getToken }, clientState: fake.clientState, graphUrl: fake.origin });
