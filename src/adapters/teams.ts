@@ -14,10 +14,9 @@ import {
   type WebhookRequest,
   type WebhookResult,
 } from '../index.js';
-import { createCallRecordReader, type GraphCallRecord } from './teams/call-records.js';
 import { createMeetingRegistry, threadIdFromJoinWebUrl } from './teams/meetings.js';
-import { assertClientState, callRecordIdOf, parseNotifications, refused, validationReply, validationTokenOf, type GraphChangeNotification } from './teams/notifications.js';
-import { callRecordEvents, userIdOf, type RecordMatch } from './teams/record-events.js';
+import { createNotificationEvents } from './teams/notification-events.js';
+import { assertClientState, parseNotifications, refused, validationReply, validationTokenOf } from './teams/notifications.js';
 import { createSubscriptionClient, type CallRecordSubscription, type CallRecordSubscriptionRequest } from './teams/subscriptions.js';
 import { GRAPH_DEFAULT_SCOPE, issueClientCredentialsToken, issueFromCredential, type GraphTokenCredential } from './teams/token.js';
 
@@ -136,53 +135,12 @@ export function teams(options: TeamsAdapterOptions = {}): TeamsAdapter {
         });
   const tokens = createAccessTokenSource({ provider: PROVIDER_NAME, issue, refreshBeforeMs: options.refreshBeforeMs, now });
   const graph = createOAuthHttpClient({ ...http, baseUrl: graphUrl, tokens, health });
-  const records = createCallRecordReader(graph, graphUrl);
   const subscriptions = createSubscriptionClient(graph, now);
   const meetings = createMeetingRegistry(REMEMBERED_MEETINGS);
   let lastCredentialCheck = 0;
 
+  const eventsFor = createNotificationEvents({ graph, graphUrl, meetings, deviceUserIds: options.deviceUserIds ?? [] });
   const meetingsPath = (userId: string) => `/v1.0/users/${encodeURIComponent(userId)}/onlineMeetings`;
-  const isOpsUser = (userId: string) => (options.deviceUserIds ?? []).includes(userId) || meetings.hasUser(userId);
-
-  // The documented way to find a meeting from its link; it finds nothing once the meeting is deleted.
-  async function findMeetingId(userId: string, joinWebUrl: string): Promise<string | undefined> {
-    const filter = `JoinWebUrl eq '${joinWebUrl.replace(/'/g, "''")}'`;
-    try {
-      const { data } = await graph.request<{ value?: { id?: unknown }[] }>({ method: 'GET', path: `${meetingsPath(userId)}?$filter=${encodeURIComponent(filter)}` });
-      const id = data?.value?.[0]?.id;
-      return typeof id === 'string' ? id : undefined;
-    } catch (error) {
-      if (BridgeError.hasCode(error, 'NOT_FOUND')) return undefined;
-      throw error;
-    }
-  }
-
-  // Ties a record to our call: the meeting remembered from createCall, else the organizer's meeting found
-  // by its link, else (deleted meanwhile) its thread id so the record is still logged against it as evidence.
-  async function matchRecord(record: GraphCallRecord): Promise<RecordMatch | undefined> {
-    const threadId = threadIdFromJoinWebUrl(record.joinWebUrl);
-    const known = threadId === undefined ? undefined : meetings.byThreadId(threadId);
-    if (known) return { providerCallId: known.meetingId, opsUserId: known.userId, threadId };
-    const organizer = userIdOf(record.organizer_v2);
-    if (organizer === undefined || typeof record.joinWebUrl !== 'string' || !isOpsUser(organizer)) return undefined;
-    const meetingId = await findMeetingId(organizer, record.joinWebUrl);
-    if (meetingId !== undefined) meetings.remember({ meetingId, userId: organizer, ...(threadId === undefined ? {} : { threadId }) });
-    return { providerCallId: meetingId ?? threadId ?? record.id, opsUserId: organizer, ...(threadId === undefined ? {} : { threadId }) };
-  }
-
-  // Only the record's id is taken from the notification; everything logged is read from Graph itself.
-  async function eventsFor(notification: GraphChangeNotification): Promise<ProviderEvent[] | string> {
-    if (typeof notification.lifecycleEvent === 'string') {
-      return `lifecycle notification ${notification.lifecycleEvent}: renew or re-create the call-record subscription`;
-    }
-    if (notification.changeType === 'deleted') return 'a call record was deleted';
-    const recordId = callRecordIdOf(notification);
-    if (recordId === undefined) return 'the notification is not about a call record';
-    const match = await matchRecord(await records.record(recordId));
-    if (!match) return `call record ${recordId} is not a meeting of an ops device`;
-    const { record, participants } = await records.withParticipants(recordId);
-    return callRecordEvents(record, participants, match);
-  }
 
   return {
     specificationVersion: CALL_ADAPTER_SPECIFICATION_VERSION,
