@@ -4,7 +4,7 @@ import type { LifecycleStep, ProviderFake, Tamper } from './provider-fake.js';
 import { createCallRecordStore, type FakeCallRecord, type MeetingSide } from './teams/call-records.js';
 import { graphError, graphErrorBody } from './teams/errors.js';
 import { createAccessTokenBook } from './teams/identity.js';
-import { createMeetingStore, type FakeOnlineMeeting, type FakeTeamsUser } from './teams/meetings.js';
+import { createMeetingStore, graphDateTime, type FakeOnlineMeeting, type FakeTeamsUser } from './teams/meetings.js';
 import { createSubscriptionStore, type FakeSubscription } from './teams/subscriptions.js';
 
 export type { FakeCallRecord } from './teams/call-records.js';
@@ -150,7 +150,7 @@ export async function startTeamsFake(options: TeamsFakeOptions = {}): Promise<Te
       return made.map((s) => ({ url: s.notificationUrl, subscriptionId: s.id, expirationDateTime: s.expirationDateTime, ...(s.clientState ? { clientState: s.clientState } : {}) }));
     }
     if (defaultTarget === undefined) throw new Error('the Teams fake has nowhere to notify: call deliverWebhooksTo(url) or subscribe first');
-    return [{ url: defaultTarget, subscriptionId: 'assumed-subscription', clientState, expirationDateTime: new Date(now() + 86_400_000).toISOString() }];
+    return [{ url: defaultTarget, subscriptionId: 'assumed-subscription', clientState, expirationDateTime: graphDateTime(now() + 86_400_000, '0000') }];
   }
 
   async function notify(record: FakeCallRecord, changeType: 'created' | 'updated', tamper?: Tamper): Promise<Delivery[]> {
