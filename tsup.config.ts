@@ -6,6 +6,7 @@ export const entries = {
   'adapters/daily': 'src/adapters/daily.ts',
   'adapters/facetime': 'src/adapters/facetime.ts',
   'adapters/whatsapp': 'src/adapters/whatsapp.ts',
+  'adapters/teams': 'src/adapters/teams.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',

@@ -4,5 +4,6 @@ export * from './daily-fake.js';
 export * from './facetime-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
+export * from './teams-fake.js';
 export * from './webhook-receiver.js';
 export * from './whatsapp-fake.js';

@@ -5,4 +5,5 @@ export const DEMO_PROVIDERS: Readonly<Record<string, () => Promise<DemoProvider>
   daily: async () => (await import('./daily.js')).dailyDemo,
   facetime: async () => (await import('./facetime.js')).faceTimeDemo,
   whatsapp: async () => (await import('./whatsapp.js')).whatsAppDemo,
+  teams: async () => (await import('./teams.js')).teamsDemo,
 };
