@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { auth } from '@googleapis/meet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { googleMeet, type GoogleMeetAdapterOptions } from '../../src/adapters/google-meet.js';
+import { conferenceEvents } from '../../src/adapters/google-meet/events.js';
 import { startGoogleMeetFake, type GoogleMeetFake, type GoogleMeetFakeOptions } from '../../src/testing/index.js';
 
 const fakes: GoogleMeetFake[] = [];
@@ -123,6 +124,22 @@ describe('google-meet lifecycle from conferenceRecords', () => {
     const events = await restarted.pollEvents!({ verificationId: 'vrf_1', providerCallId });
     expect(events.filter((e) => e.participant).map((e) => e.participant!.role)).toEqual(['unknown', 'other-side']);
     expect(fake.requests.slice(before).some((r) => r.path.endsWith('/recordings'))).toBe(false);
+  });
+
+  it('orders events at one instant as a call lives them, skips unfinished recordings, and refuses records without times', () => {
+    const at = '2030-01-01T10:00:00.123456Z';
+    const record = { name: 'conferenceRecords/c1', startTime: at, endTime: at, space: 'spaces/s1' };
+    const participants = [{ name: 'conferenceRecords/c1/participants/1', phoneUser: { displayName: 'x' }, earliestStartTime: at, latestEndTime: at }];
+    const recordings = [
+      { name: 'conferenceRecords/c1/recordings/r1', state: 'STARTED', startTime: at },
+      { name: 'conferenceRecords/c1/recordings/r2', state: 'FILE_GENERATED', startTime: at, endTime: at, driveDestination: { file: 'f1' } },
+    ];
+    const events = conferenceEvents('spaces/s1', undefined, [{ record, participants, recordings }]);
+    expect(events.map((e) => e.type)).toEqual(['call.started', 'participant.joined', 'participant.left', 'recording.ready', 'call.ended']);
+    expect(events[3]).toMatchObject({ providerEventId: 'conferenceRecords/c1/recordings/r2:ready', evidence: { driveFile: 'f1' } });
+    expect(() => conferenceEvents('spaces/s1', undefined, [{ record: { name: 'conferenceRecords/c2' }, participants: [], recordings: [] }])).toThrow(
+      expect.objectContaining({ code: 'PROVIDER_REJECTED' }),
+    );
   });
 
   it('refuses a call id that is not a space name before it reaches a filter', async () => {

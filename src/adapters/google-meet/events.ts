@@ -22,34 +22,29 @@ const RANK: Readonly<Record<UniformEventType, number>> = {
  */
 export function conferenceEvents(space: string, deviceUser: string | undefined, snapshots: readonly ConferenceSnapshot[]): ProviderEvent[] {
   const events: ProviderEvent[] = [];
-  const at = (value: string) => ({ value });
+  const event = (type: UniformEventType, providerType: string, providerEventId: string, time: string | null | undefined, rest: Partial<ProviderEvent>) =>
+    events.push({ type, providerType, providerCallId: space, providerEventId, ...(time ? { providerTime: { value: time } } : {}), ...rest });
   for (const { record, participants, recordings } of snapshots) {
     const conference = required(record.name, 'a conference record has no name');
-    const base = { providerCallId: space, evidence: { conferenceRecord: conference } };
-    events.push({ ...base, type: 'call.started', providerType: 'conferenceRecord.startTime', providerEventId: `${conference}:started`, providerTime: at(required(record.startTime, `${conference} has no startTime`)) });
-    if (record.endTime) {
-      events.push({ ...base, type: 'call.ended', providerType: 'conferenceRecord.endTime', providerEventId: `${conference}:ended`, providerTime: at(record.endTime) });
-    }
+    const evidence = { conferenceRecord: conference };
+    event('call.started', 'conferenceRecord.startTime', `${conference}:started`, required(record.startTime, `${conference} has no startTime`), { evidence });
+    if (record.endTime) event('call.ended', 'conferenceRecord.endTime', `${conference}:ended`, record.endTime, { evidence });
     for (const participant of participants) {
       const name = required(participant.name, `a participant of ${conference} has no name`);
-      const who = { role: roleOf(participant, deviceUser), providerParticipantId: name };
-      const evidence = { conferenceRecord: conference, participant: name, kind: kindOf(participant) };
       const joinedAt = required(participant.earliestStartTime, `${name} has no earliestStartTime`);
-      events.push({ providerCallId: space, type: 'participant.joined', providerType: 'participant.earliestStartTime', providerEventId: `${name}:joined`, providerTime: at(joinedAt), participant: who, evidence });
-      if (participant.latestEndTime) {
-        events.push({ providerCallId: space, type: 'participant.left', providerType: 'participant.latestEndTime', providerEventId: `${name}:left`, providerTime: at(participant.latestEndTime), participant: who, evidence });
-      }
+      const about = {
+        participant: { role: roleOf(participant, deviceUser), providerParticipantId: name },
+        evidence: { ...evidence, participant: name, kind: kindOf(participant) },
+      };
+      event('participant.joined', 'participant.earliestStartTime', `${name}:joined`, joinedAt, about);
+      if (participant.latestEndTime) event('participant.left', 'participant.latestEndTime', `${name}:left`, participant.latestEndTime, about);
     }
     for (const recording of recordings) {
       if (recording.state !== 'FILE_GENERATED') continue;
       const name = required(recording.name, `a recording of ${conference} has no name`);
-      events.push({
-        providerCallId: space,
-        type: 'recording.ready',
-        providerType: 'recording.FILE_GENERATED',
-        providerEventId: `${name}:ready`,
-        ...(recording.endTime ? { providerTime: at(recording.endTime) } : {}),
-        evidence: { conferenceRecord: conference, recording: name, ...(recording.driveDestination?.file ? { driveFile: recording.driveDestination.file } : {}) },
+      const file = recording.driveDestination?.file;
+      event('recording.ready', 'recording.FILE_GENERATED', `${name}:ready`, recording.endTime, {
+        evidence: { ...evidence, recording: name, ...(file ? { driveFile: file } : {}) },
       });
     }
   }
