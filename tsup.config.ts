@@ -7,6 +7,7 @@ export const entries = {
   'adapters/facetime': 'src/adapters/facetime.ts',
   'adapters/whatsapp': 'src/adapters/whatsapp.ts',
   'adapters/teams': 'src/adapters/teams.ts',
+  'adapters/google-meet': 'src/adapters/google-meet.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',

@@ -7,3 +7,4 @@ export * from './provider-fake.js';
 export * from './teams-fake.js';
 export * from './webhook-receiver.js';
 export * from './whatsapp-fake.js';
+export * from './google-meet-fake.js';

@@ -6,4 +6,5 @@ export const DEMO_PROVIDERS: Readonly<Record<string, () => Promise<DemoProvider>
   facetime: async () => (await import('./facetime.js')).faceTimeDemo,
   whatsapp: async () => (await import('./whatsapp.js')).whatsAppDemo,
   teams: async () => (await import('./teams.js')).teamsDemo,
+  'google-meet': async () => (await import('./google-meet.js')).googleMeetDemo,
 };
