@@ -2,5 +2,6 @@ import type { DemoProvider } from './provider.js';
 
 /** Providers `vcb demo --provider` can simulate; each loads its adapter only when chosen. */
 export const DEMO_PROVIDERS: Readonly<Record<string, () => Promise<DemoProvider>>> = {
+  agora: async () => (await import('./agora.js')).agoraDemo,
   daily: async () => (await import('./daily.js')).dailyDemo,
 };
