@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 /** One build entry per subpath export; test/package.test.ts fails if the two drift apart. */
 export const entries = {
   index: 'src/index.ts',
+  'adapters/agora': 'src/adapters/agora.ts',
   'adapters/daily': 'src/adapters/daily.ts',
   'adapters/facetime': 'src/adapters/facetime.ts',
   'adapters/whatsapp': 'src/adapters/whatsapp.ts',

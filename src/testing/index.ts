@@ -1,4 +1,5 @@
 // Test kit for adapter authors: the conformance suite (needs vitest) and faithful local fakes of provider APIs.
+export * from './agora-fake.js';
 export * from './conformance.js';
 export * from './daily-fake.js';
 export * from './facetime-fake.js';
