@@ -4,3 +4,4 @@ export * from './daily-fake.js';
 export * from './fake-server.js';
 export * from './provider-fake.js';
 export * from './webhook-receiver.js';
+export * from './zoom-fake.js';
