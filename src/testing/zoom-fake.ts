@@ -58,9 +58,13 @@ export interface ZoomFake extends ProviderFake {
   baseUrl: string;
   /** `http://127.0.0.1:<port>`, the adapter's `oauthBaseUrl`. */
   oauthBaseUrl: string;
+  /** The S2S OAuth app's account id the token endpoint accepts. */
   accountId: string;
+  /** The app's client id. */
   clientId: string;
+  /** The app's client secret; a secret. */
   clientSecret: string;
+  /** The Webhook Secret Token the fake signs with; a secret. */
   webhookSecretToken: string;
   /** The ops device's Zoom user. */
   host: FakeZoomUser;

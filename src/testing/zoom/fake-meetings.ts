@@ -51,13 +51,17 @@ export type ZoomIdleEndAnswer = 'no-content' | { status: number; code: number; m
 
 /** Settings for {@link createZoomFakeMeetings}. */
 export interface ZoomFakeMeetingsOptions {
+  /** The one user meetings can be created for. */
   host: FakeZoomUser;
   /** Meeting create/update requests a user may make per UTC day. */
   createLimitPerUserPerDay: number;
+  /** Which headers a 429 carries. */
   rateLimitHeaders: ZoomRateLimitHeaders;
+  /** The answer to ending a meeting that is not in progress. */
   idleEndAnswer: ZoomIdleEndAnswer;
   /** Origin of join and start URLs. */
   joinOrigin: string;
+  /** The fake's clock in epoch milliseconds. */
   now: () => number;
   /** Told when the API ended a live meeting, with who was still in it. */
   onApiEnd(meeting: FakeZoomMeeting, stillPresent: FakeZoomParticipant[]): void;

@@ -11,14 +11,19 @@ export interface ZoomCredentialRefusal {
 
 /** Settings for {@link createZoomFakeOAuth}. */
 export interface ZoomFakeOAuthOptions {
+  /** The account id a token request must name. */
   accountId: string;
+  /** The client id of the Basic credentials. */
   clientId: string;
+  /** The client secret of the Basic credentials. */
   clientSecret: string;
   /** `expires_in` of every token. */
   tokenLifetimeSeconds: number;
   /** Returned as `api_url`; read per token, since the server's port is known only once it listens. */
   apiUrl: () => string;
+  /** How a wrong or revoked client is refused. */
   refusal: ZoomCredentialRefusal;
+  /** The fake's clock in epoch milliseconds. */
   now: () => number;
 }
 

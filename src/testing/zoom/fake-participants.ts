@@ -6,7 +6,9 @@ import type { ZoomWebhookSender } from './fake-webhooks.js';
 
 /** Settings for {@link createZoomParticipants}. */
 export interface ZoomParticipantsOptions {
+  /** Where the meeting's webhooks go out. */
   webhooks: ZoomWebhookSender;
+  /** The fake's clock in epoch milliseconds. */
   now: () => number;
 }
 

@@ -4,8 +4,11 @@ import type { Tamper } from '../provider-fake.js';
 
 /** Settings for {@link createZoomWebhookSender}. */
 export interface ZoomWebhookSenderOptions {
+  /** Put in every payload's `account_id`. */
   accountId: string;
+  /** The secret every delivery is signed with. */
   webhookSecretToken: string;
+  /** The fake's clock in epoch milliseconds. */
   now: () => number;
 }
 

@@ -25,7 +25,9 @@ export interface FakeVideoSdkMember {
  * prove the adapter's tokens would be accepted; it has no REST API and sends no webhooks.
  */
 export interface ZoomVideoSdkFake extends ProviderFake {
+  /** The Video SDK key tokens must name. */
   sdkKey: string;
+  /** The secret tokens must be signed with; a secret. */
   sdkSecret: string;
   /** What the page's `client.join` does: accepted, the member is in the session; refused, it throws with Zoom's reason. */
   join(topic: string, token: string, userName: string): FakeVideoSdkMember;
