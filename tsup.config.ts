@@ -9,6 +9,7 @@ export const entries = {
   'adapters/whatsapp': 'src/adapters/whatsapp.ts',
   'adapters/teams': 'src/adapters/teams.ts',
   'adapters/google-meet': 'src/adapters/google-meet.ts',
+  'adapters/zoom': 'src/adapters/zoom.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',

@@ -9,3 +9,4 @@ export * from './teams-fake.js';
 export * from './webhook-receiver.js';
 export * from './whatsapp-fake.js';
 export * from './google-meet-fake.js';
+export * from './zoom-fake.js';

@@ -8,4 +8,5 @@ export const DEMO_PROVIDERS: Readonly<Record<string, () => Promise<DemoProvider>
   whatsapp: async () => (await import('./whatsapp.js')).whatsAppDemo,
   teams: async () => (await import('./teams.js')).teamsDemo,
   'google-meet': async () => (await import('./google-meet.js')).googleMeetDemo,
+  zoom: async () => (await import('./zoom.js')).zoomDemo,
 };
