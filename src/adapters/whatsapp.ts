@@ -154,7 +154,7 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
       }
     },
 
-    subscribe(sink) {
+    subscribeEvents(sink) {
       const detach = Object.entries(options.clients).map(([deviceId, client]) => {
         const message = (m: WhatsAppMessageLike) => onMessage(deviceId, m, sink);
         const call = (c: WhatsAppCallLike) => onCall(deviceId, c, sink);

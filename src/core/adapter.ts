@@ -184,7 +184,7 @@ export interface CallAdapter {
    * For `client` adapters, whose events come from a client library the app runs (a WhatsApp Web
    * session): the bridge subscribes once and logs what `sink` receives; returns the unsubscribe function.
    */
-  subscribe?(sink: (events: ProviderEvent[]) => void): () => void;
+  subscribeEvents?(sink: (events: ProviderEvent[]) => void): () => void;
   /** Sends the other side a written record of the outcome on the provider (a WhatsApp message); optional. */
   confirmOutcome?(confirmation: OutcomeConfirmation): Promise<void>;
   /** Reports whether the adapter can take calls now. */

@@ -157,7 +157,7 @@ export function createBridge(options: BridgeOptions): Bridge {
 
   // Client-library adapters (a WhatsApp Web session) push events as they happen; they are the app's own session, not a webhook to verify.
   const unsubscribes = options.adapters.flatMap((adapter) =>
-    adapter.subscribe ? [adapter.subscribe((events) => track(logFromProvider(adapter, events)))] : [],
+    adapter.subscribeEvents ? [adapter.subscribeEvents((events) => track(logFromProvider(adapter, events)))] : [],
   );
 
   async function pollProvider(provider: string, verificationId: string, providerCallId: string): Promise<AuditEntry[]> {

@@ -6,6 +6,7 @@ import type { ConferenceSnapshot } from './conference.js';
 const RANK: Readonly<Record<UniformEventType, number>> = {
   'call.started': 0,
   'participant.joined': 1,
+  'chat.linked': 1,
   'participant.left': 2,
   'recording.ready': 3,
   'call.ended': 4,
