@@ -140,6 +140,18 @@ describe('OAuth access tokens', () => {
     expect(health.status()).toEqual({ ok: true });
   });
 
+  it('reports the token endpoint refusing the client when a refresh after a 401 is refused', async () => {
+    const { api, health } = setup();
+    await api.request({ method: 'GET', path: '/me' });
+    live.clear();
+    tokenAnswer = { status: 401, body: { error: 'invalid_client' } };
+    const error = await api.request({ method: 'GET', path: '/me' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROVIDER_CREDENTIALS_INVALID', statusCode: 401 });
+    expect((error as BridgeError).message).toMatch(/oauth\/token answered 401/);
+    expect((error as BridgeError).message).not.toMatch(/freshly issued/);
+    expect(health.status()).toMatchObject({ ok: false, credentialsInvalid: true });
+  });
+
   it('treats a token endpoint outage as unavailability, not a dead credential', async () => {
     const { api, health } = setup();
     tokenAnswer = { status: 503, body: { error: 'temporarily_unavailable' } };

@@ -101,11 +101,13 @@ export function createOAuthHttpClient(options: OAuthHttpOptions): ProviderHttpCl
       return await inner.request<T>(request);
     } catch (error) {
       if (!BridgeError.hasCode(error, 'PROVIDER_CREDENTIALS_INVALID') || lastSent === undefined || error.statusCode !== 401) throw error;
-      tokens.expire(lastSent);
+      const refused = lastSent;
+      tokens.expire(refused);
       try {
         return await inner.request<T>(request);
       } catch (retryError) {
-        if (!BridgeError.hasCode(retryError, 'PROVIDER_CREDENTIALS_INVALID')) throw retryError;
+        // No new token was sent when the token endpoint itself refused: its own error says so best.
+        if (!BridgeError.hasCode(retryError, 'PROVIDER_CREDENTIALS_INVALID') || lastSent === refused) throw retryError;
         throw new BridgeError('PROVIDER_CREDENTIALS_INVALID', `${options.provider} refused a freshly issued access token: the credential is revoked or lacks permission`, {
           provider: options.provider,
           ...(retryError.statusCode === undefined ? {} : { statusCode: retryError.statusCode }),
