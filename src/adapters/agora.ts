@@ -7,6 +7,7 @@ import {
   invalidInput,
   providerTimeToEpochMs,
   type AdapterHealth,
+  type AdapterHttpSettings,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -27,7 +28,7 @@ export type { AgoraRtcTokenBuilder } from './agora/token-library.js';
 export const PROVIDER_NAME = 'agora';
 
 /** Options for {@link agora}. Credentials are read on first use, from here or else the environment. */
-export interface AgoraAdapterOptions {
+export interface AgoraAdapterOptions extends AdapterHttpSettings {
   /** The project's App ID (32 hex characters). @default process.env.AGORA_APP_ID */
   appId?: string;
   /** The project's primary App Certificate, which signs tokens (32 hex characters). @default process.env.AGORA_APP_CERTIFICATE */
@@ -49,16 +50,6 @@ export interface AgoraAdapterOptions {
   webhookToleranceSeconds?: number;
   /** RESTful API root; point it at a fake or a regional domain such as `https://api.sd-rtn.com`. @default 'https://api.agora.io' */
   baseUrl?: string;
-  /** The fetch to use. @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
-  /** Per-attempt timeout in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Retries after the first attempt. @default 2 */
-  maxRetries?: number;
-  /** A `Retry-After` longer than this fails at once. @default 10000 */
-  maxRetryAfterMs?: number;
-  /** How to wait between retries; tests record delays instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
   /** Mints RTC tokens. @default agora-token's RtcTokenBuilder, imported on first use */
   tokenBuilder?: AgoraRtcTokenBuilder;
   /** Clock in epoch milliseconds, for token lifetimes, ban lengths and health. @default Date.now */

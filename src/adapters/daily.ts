@@ -6,6 +6,7 @@ import {
   createProviderHttpClient,
   providerTimeToEpochMs,
   type AdapterHealth,
+  type AdapterHttpSettings,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -20,23 +21,13 @@ import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, isDailySignatureValid }
 export const PROVIDER_NAME = 'daily';
 
 /** Options for {@link daily}. Credentials are read on first use, from here or else the environment. */
-export interface DailyAdapterOptions {
+export interface DailyAdapterOptions extends AdapterHttpSettings {
   /** Daily REST API key. @default process.env.DAILY_API_KEY */
   apiKey?: string;
   /** The webhook's base64 `hmac` secret, as given or chosen at `POST /v1/webhooks`. @default process.env.DAILY_WEBHOOK_SECRET */
   webhookSecret?: string;
   /** API root; point it at a fake or a proxy. @default 'https://api.daily.co/v1' */
   baseUrl?: string;
-  /** The fetch to use. @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
-  /** Per-attempt timeout in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Retries after the first attempt (idempotent requests, and any request after a 429). @default 2 */
-  maxRetries?: number;
-  /** A `Retry-After` longer than this fails at once. @default 10000 */
-  maxRetryAfterMs?: number;
-  /** How to wait between retries; tests record delays instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
   /** Largest accepted gap between a webhook's timestamp and its receipt, in seconds. @default 300 */
   webhookToleranceSeconds?: number;
   /** Unit of `X-Webhook-Timestamp` (UNCONFIRMED in Daily's docs); `auto` accepts seconds or milliseconds. @default 'auto' */

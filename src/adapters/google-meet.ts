@@ -4,6 +4,7 @@ import {
   createHealthTracker,
   providerTimeToEpochMs,
   type AdapterHealth,
+  type AdapterHttpSettings,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -26,7 +27,7 @@ export const PROVIDER_NAME = 'google-meet';
  * granting `…/auth/meetings.space.created`; the app keeps that grant's refresh token and passes it here,
  * as an auth client or as the three credentials. Credentials are read on first use.
  */
-export interface GoogleMeetAdapterOptions {
+export interface GoogleMeetAdapterOptions extends AdapterHttpSettings {
   /** An auth client for the ops device's account, e.g. an OAuth2Client holding its refresh token; wins over the three below. */
   auth?: MeetAuth;
   /** OAuth client id of the app. @default process.env.GOOGLE_MEET_CLIENT_ID */
@@ -48,16 +49,6 @@ export interface GoogleMeetAdapterOptions {
   access?: 'app' | 'browser';
   /** Read each conference's recordings when polling (one more request per conference per poll). @default true */
   recording?: boolean;
-  /** The fetch gaxios uses (for Meet requests, and token requests of the client built here). @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
-  /** Per-attempt timeout in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Retries after the first attempt (idempotent requests, and spaces.create after a 429). @default 2 */
-  maxRetries?: number;
-  /** A `Retry-After` longer than this fails at once. @default 10000 */
-  maxRetryAfterMs?: number;
-  /** How to wait between retries; tests record delays instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
 }

@@ -7,6 +7,7 @@ import {
   createProviderHttpClient,
   formatInstant,
   type AdapterHealth,
+  type AdapterHttpSettings,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -27,7 +28,7 @@ export type { GraphTokenCredential } from './teams/token.js';
 export const PROVIDER_NAME = 'teams';
 
 /** Options for {@link teams}. Credentials are read on first use, from here or else the environment. */
-export interface TeamsAdapterOptions {
+export interface TeamsAdapterOptions extends AdapterHttpSettings {
   /** Directory (tenant) id of the force's Entra tenant. @default process.env.TEAMS_TENANT_ID */
   tenantId?: string;
   /** Application (client) id of the app registration. @default process.env.TEAMS_CLIENT_ID */
@@ -55,16 +56,6 @@ export interface TeamsAdapterOptions {
   scope?: string;
   /** The meeting's subject, seen by both sides; keep personal data out of it. @default 'Police officer verification call' */
   meetingSubject?: string;
-  /** The fetch to use. @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
-  /** Per-attempt timeout in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Retries after the first attempt (idempotent requests, and any request after a 429). @default 2 */
-  maxRetries?: number;
-  /** A `Retry-After` longer than this fails at once. @default 10000 */
-  maxRetryAfterMs?: number;
-  /** How to wait between retries; tests record delays instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
   /** Refresh the access token this long before it expires. @default 60000 */
   refreshBeforeMs?: number;
   /** Clock in epoch milliseconds, for token expiry, meeting times and health. @default Date.now */

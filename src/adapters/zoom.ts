@@ -6,6 +6,7 @@ import {
   createOAuthHttpClient,
   formatInstant,
   type AdapterHealth,
+  type AdapterHttpSettings,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -29,7 +30,7 @@ export type { ZoomAutoRecording } from './zoom/meeting.js';
 export const PROVIDER_NAME = 'zoom';
 
 /** Options for {@link zoom}. Credentials are read on first use, from here or else the environment. */
-export interface ZoomAdapterOptions {
+export interface ZoomAdapterOptions extends AdapterHttpSettings {
   /** Account ID of the Server-to-Server OAuth app. @default process.env.ZOOM_ACCOUNT_ID */
   accountId?: string;
   /** Client ID of the Server-to-Server OAuth app. @default process.env.ZOOM_CLIENT_ID */
@@ -42,16 +43,6 @@ export interface ZoomAdapterOptions {
   baseUrl?: string;
   /** Root of the OAuth token endpoint (`/oauth/token` below it). @default 'https://zoom.us' */
   oauthBaseUrl?: string;
-  /** The fetch to use. @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
-  /** Per-attempt timeout in milliseconds. @default 10000 */
-  timeoutMs?: number;
-  /** Retries after the first attempt (idempotent requests, and any request after a 429). @default 2 */
-  maxRetries?: number;
-  /** A `Retry-After` longer than this fails at once; Zoom's daily limits always do. @default 10000 */
-  maxRetryAfterMs?: number;
-  /** How to wait between retries; tests record delays instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
   /** Ask for a new access token this long before the current one (1 hour) lapses. @default 60000 */
   refreshBeforeMs?: number;
   /** Largest accepted gap between `x-zm-request-timestamp` and receipt, in seconds. @default 300 */

@@ -25,6 +25,20 @@ export interface ProviderHttpOptions {
   onOutcome?: (error: BridgeError | undefined) => void;
 }
 
+/** The HTTP settings every HTTP-based adapter accepts; its options interface extends this. */
+export interface AdapterHttpSettings {
+  /** The fetch to use; point it at a proxy, or a fake in tests. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Per-attempt timeout in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt (idempotent requests, and any request after a 429). @default 2 */
+  maxRetries?: number;
+  /** A `Retry-After` longer than this fails at once instead of holding a citizen waiting. @default 10000 */
+  maxRetryAfterMs?: number;
+  /** How to wait between retries; tests record the delays instead of sleeping. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /** One request to the provider. */
 export interface ProviderRequest {
   /** HTTP method. */
