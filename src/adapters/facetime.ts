@@ -58,6 +58,20 @@ export function facetime(options: FaceTimeAdapterOptions = {}): FaceTimeAdapter 
     };
   }
 
+  // The ops device dials her: FaceTime can reach only an Apple device, so the router checked she has one.
+  function callbackCall(request: CreateCallRequest, id: string): CreatedCall {
+    const handle = deviceHandle(request.device.handle);
+    const phoneNumber = request.otherSide?.phoneNumber;
+    if (phoneNumber === undefined) throw new BridgeError('INVALID_INPUT', 'facetime: a callback needs her phone number', { provider: PROVIDER_NAME });
+    const scheme = options.audioOnly ? 'facetime-audio' : 'facetime';
+    return {
+      providerCallId: id,
+      otherSide: { url: `${scheme}:${handle}`, displayName: 'The ops room will FaceTime you from this number' },
+      opsDevice: { url: `${scheme}:${phoneNumber}`, displayName: 'FaceTime her back now' },
+      evidence: { kind: 'callback', scheme },
+    };
+  }
+
   function webLinkCall(request: CreateCallRequest, id: string): CreatedCall {
     const link = pool.take(request.device.id);
     if (link === undefined) {
@@ -81,15 +95,16 @@ export function facetime(options: FaceTimeAdapterOptions = {}): FaceTimeAdapter 
       // Android and Windows can only join a web link in a browser; iPhones call with the built-in app.
       access: 'browser',
       accessByPlatform: { ios: 'app' },
-      // A callback would need the citizen's FaceTime handle in clear on the device; not supported yet.
-      flows: ['officer-device', 'citizen-device'],
+      // In `callback` the device FaceTimes her number, which only an iPhone with FaceTime can take.
+      flows: ['officer-device', 'citizen-device', 'callback'],
       lifecycle: 'operator',
       recording: false,
     },
 
     async createCall(request) {
       const id = `facetime-${randomBytes(12).toString('base64url')}`;
-      const created = (request.otherSide?.access ?? 'browser') === 'app' ? appLinkCall(request, id) : webLinkCall(request, id);
+      const access = request.otherSide?.access ?? 'browser';
+      const created = request.flow === 'callback' ? callbackCall(request, id) : access === 'app' ? appLinkCall(request, id) : webLinkCall(request, id);
       live.add(id);
       return created;
     },
@@ -110,7 +125,8 @@ export function facetime(options: FaceTimeAdapterOptions = {}): FaceTimeAdapter 
       return { ok: true };
     },
 
-    async checkDevice({ device, otherSide }) {
+    async checkDevice({ device, otherSide, flow }) {
+      if (flow === 'callback' && otherSide.access !== 'app') return 'FaceTime can call back only an iPhone that has FaceTime';
       if (otherSide.access === 'app') {
         try {
           deviceHandle(device.handle);

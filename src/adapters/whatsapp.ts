@@ -4,6 +4,7 @@ import {
   CALL_ADAPTER_SPECIFICATION_VERSION,
   parseE164,
   type CallAdapter,
+  type CreatedCall,
   type ProviderEvent,
   type WebhookResult,
 } from '../index.js';
@@ -100,14 +101,29 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
     ]);
   }
 
+  // Her chat is known from the start: its id is her number, so the outcome can be confirmed to her there.
+  function callBack(deviceId: string, opsNumber: string, reference: string, providerCallId: string, phoneNumber: string | undefined): CreatedCall {
+    if (phoneNumber === undefined) throw new BridgeError('INVALID_INPUT', 'whatsapp: a callback needs her phone number', { provider: PROVIDER_NAME });
+    const chatId = `${phoneNumber.slice(1)}@c.us`;
+    live.set(providerCallId, { deviceId, reference, chatId });
+    callForChat.set(`${deviceId}\u0000${chatId}`, providerCallId);
+    return {
+      providerCallId,
+      otherSide: { url: `https://wa.me/${opsNumber.slice(1)}`, displayName: 'The ops room will call you on WhatsApp from this number' },
+      // An app scheme, not a web link, so the log (which keeps only a web link's origin and path) never holds her number.
+      opsDevice: { url: `whatsapp://send?phone=${phoneNumber.slice(1)}&text=${encodeURIComponent(prefilledText(reference))}`, displayName: 'Call her back on WhatsApp' },
+      evidence: { kind: 'callback' },
+    };
+  }
+
   return {
     specificationVersion: CALL_ADAPTER_SPECIFICATION_VERSION,
     provider: PROVIDER_NAME,
     capabilities: {
       platforms: ['ios', 'android'],
       access: 'app',
-      // WhatsApp Web can neither place nor answer calls, so only her call to the ops device is possible.
-      flows: ['citizen-device'],
+      // WhatsApp Web can neither place nor answer calls: she calls the device, or its operator calls her back by hand.
+      flows: ['citizen-device', 'callback'],
       // Her message and call arrive from the session; answering, connecting and ending are attested.
       lifecycle: 'operator',
       recording: false,
@@ -117,6 +133,7 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
       if (request.reference === undefined) throw new BridgeError('INVALID_CONFIG', 'whatsapp needs the verification reference', { provider: PROVIDER_NAME });
       const number = opsNumber(request.device.handle);
       const providerCallId = `whatsapp-${randomBytes(12).toString('base64url')}`;
+      if (request.flow === 'callback') return callBack(request.device.id, number, request.reference, providerCallId, request.otherSide?.phoneNumber);
       live.set(providerCallId, { deviceId: request.device.id, reference: request.reference });
       const link = `https://wa.me/${number.slice(1)}?text=${encodeURIComponent(prefilledText(request.reference))}`;
       return {

@@ -30,6 +30,16 @@ export interface AdapterCapabilities {
   recording: boolean;
 }
 
+/** The other side of a call as an adapter sees it. */
+export interface OtherSide {
+  /** Her platform, when known. */
+  platform?: Platform;
+  /** How the router decided she joins. */
+  access: JoinAccess;
+  /** Her number (E.164), in the `callback` flow only, for the ops device to call; personal data the log never holds. */
+  phoneNumber?: string;
+}
+
 /** What the bridge asks an adapter to create for one verification. */
 export interface CreateCallRequest {
   /** The verification this call serves; adapters may use it to correlate, never as a secret. */
@@ -39,7 +49,7 @@ export interface CreateCallRequest {
   /** The ops device and its handle on this adapter's provider. */
   device: { id: string; handle: string };
   /** The other side's platform, when known, and how the router decided she joins; absent means `capabilities.access`. */
-  otherSide?: { platform?: Platform; access: JoinAccess };
+  otherSide?: OtherSide;
   /** The call must not outlive this instant (log timestamp form). */
   expiresAt: string;
   /** The verification reference the officer gives; link providers put it in the citizen's prefilled message. */
@@ -193,5 +203,5 @@ export interface CallAdapter {
    * Why this device cannot take a call for this caller now, or undefined when it can; for adapters
    * whose capacity is per device (a FaceTime device with no web links left). The router skips it.
    */
-  checkDevice?(request: Required<Pick<CreateCallRequest, 'device' | 'otherSide'>>): Promise<string | undefined>;
+  checkDevice?(request: Required<Pick<CreateCallRequest, 'device' | 'otherSide' | 'flow'>>): Promise<string | undefined>;
 }

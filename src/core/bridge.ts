@@ -285,7 +285,11 @@ export function createBridge(options: BridgeOptions): Bridge {
         store.acquireLease({ deviceId: room.device.id, holder: verification.id, ttlMs: callTtlMs, nowMs: clock.now() }),
     });
     await call.routed(decision, decisionData(decision));
-    if (decision.kind === 'call') await createProviderCall(call, decision, otherSideOf(request.caller, decision.chosen.access), nowMs + callTtlMs);
+    if (decision.kind === 'call') {
+      const otherSide = otherSideOf(request.caller, decision.chosen.access);
+      const callback = request.flow === 'callback' && request.citizenPhoneNumber !== undefined;
+      await createProviderCall(call, decision, callback ? { ...otherSide, phoneNumber: request.citizenPhoneNumber! } : otherSide, nowMs + callTtlMs);
+    }
     return call;
   }
 

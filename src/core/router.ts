@@ -96,7 +96,11 @@ export async function decideRoute(request: RouteRequest): Promise<RouteDecision>
         continue;
       }
       const access = joinAccess(adapter, request.caller);
-      const unready = await safeCheckDevice(adapter, { device: { id: room.device.id, handle }, otherSide: otherSideOf(request.caller, access) });
+      const unready = await safeCheckDevice(adapter, {
+        device: { id: room.device.id, handle },
+        otherSide: otherSideOf(request.caller, access),
+        flow: request.flow,
+      });
       if (unready !== undefined) {
         rejected.push({ provider: adapter.provider, roomId: room.id, reason: 'device-unready', detail: `${room.name}: ${unready}` });
         continue;

@@ -44,8 +44,10 @@ export interface ParsedStart {
   caller: CallerCapabilities;
   /** True when the platform or apps were inferred from a User-Agent rather than given. */
   callerInferred: boolean;
-  /** Keyed hash of the citizen's number; the number itself goes no further. */
+  /** Keyed hash of the citizen's number: the only form of it that is logged. */
   citizenPhoneNumberHash?: string;
+  /** Her number itself, held in memory for the ops device to call back and never logged. */
+  citizenPhoneNumber?: string;
   /** Rooms to consider, in order. */
   roomIds?: string[];
   /** Who asked, for the log. */
@@ -54,7 +56,7 @@ export interface ParsedStart {
 
 const PLATFORMS: readonly Platform[] = ['ios', 'android', 'desktop'];
 
-/** Validates a start request; personal data leaves this function only as keyed hashes. */
+/** Validates a start request; personal data is hashed for the log, and kept in clear only where a call needs it. */
 export function parseStartInput(
   input: StartVerificationInput,
   providers: Set<string>,
@@ -79,7 +81,8 @@ export function parseStartInput(
     throw invalidInput('the callback flow needs the citizen phone number to call back', { field: 'citizen.phoneNumber' });
   }
   if (citizen.phoneNumber !== undefined) {
-    parsed.citizenPhoneNumberHash = personalData.hash('phone', parseE164(citizen.phoneNumber, 'citizen.phoneNumber'));
+    parsed.citizenPhoneNumber = parseE164(citizen.phoneNumber, 'citizen.phoneNumber');
+    parsed.citizenPhoneNumberHash = personalData.hash('phone', parsed.citizenPhoneNumber);
   }
   if (input.roomIds !== undefined) parsed.roomIds = [...input.roomIds];
   return parsed;

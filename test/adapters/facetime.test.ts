@@ -104,6 +104,19 @@ describe('facetime', () => {
     await call.end();
   });
 
+  it('calls an iPhone back on her number, which the log never holds, and will not call back an Android phone', async () => {
+    const bridge = bridgeFor(facetime());
+    const call = await bridge.startVerification(startRequest({ flow: 'callback', citizen: { platform: 'ios', apps: ['facetime'], phoneNumber: '+447911123456' } }));
+    expect(call.join?.opsDevice.url).toBe('facetime:+447911123456');
+    expect(call.join?.otherSide.url).toBe('facetime:+442072221234');
+    await call.attest({ fact: 'answered', supervisor: SUPERVISOR });
+    await call.attest({ fact: 'ended', supervisor: SUPERVISOR });
+    expect(JSON.stringify(call.timeline())).not.toContain('7911123456');
+    const android = await bridge.startVerification(startRequest({ flow: 'callback', citizen: { platform: 'android', browser: true, phoneNumber: '+447911123456' } }));
+    expect(android.state).toBe('failed');
+    expect(android.decision?.rejected[0]).toMatchObject({ reason: 'device-unready', detail: expect.stringContaining('only an iPhone') });
+  });
+
   it('passes over a device whose handle is neither a phone number nor an Apple ID', async () => {
     const call = await bridgeFor(facetime(), [room('room-a', 'not a handle')]).startVerification(startRequest({ citizen: { platform: 'ios', apps: ['facetime'] } }));
     expect(call.state).toBe('failed');

@@ -89,6 +89,20 @@ describe('whatsapp', () => {
     await call.end();
   });
 
+  it('has the operator call her back, then confirms the outcome on her chat, never logging her number', async () => {
+    const { client, store, bridge } = setup();
+    const call = await bridge.startVerification(startRequest({ flow: 'callback', citizen: { platform: 'android', apps: ['whatsapp'], phoneNumber: '+447911123456' } }));
+    expect(call.state).toBe('created');
+    expect(call.join?.opsDevice.url).toMatch(/^whatsapp:\/\/send\?phone=447911123456&text=/);
+    await call.attest({ fact: 'answered', supervisor: SUPERVISOR });
+    await call.attest({ fact: 'connected', supervisor: SUPERVISOR });
+    await call.recordOutcome({ supervisor: SUPERVISOR, outcome: 'verified' });
+    await bridge.idle();
+    expect(client.sent).toEqual([{ chatId: CITIZEN, content: expect.stringContaining('VERIFIED') }]);
+    await call.attest({ fact: 'ended', supervisor: SUPERVISOR });
+    expect(JSON.stringify(await store.readEntries())).not.toContain('7911123456');
+  });
+
   it('logs that the confirmation could not be sent when she never messaged', async () => {
     const { bridge, start } = setup();
     const call = await start();
