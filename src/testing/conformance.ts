@@ -30,6 +30,7 @@ export type ConformanceTest =
   | 'provider-401-marks-unhealthy'
   | 'provider-404-on-end-is-done'
   | 'provider-429-retried-after-wait'
+  | 'provider-429-storm-falls-back'
   | 'provider-5xx-create-not-retried'
   | 'provider-5xx-end-retried'
   | 'recording-evidence'
@@ -285,6 +286,20 @@ export function testAdapter(options: TestAdapterOptions): void {
       const call = await env.start();
       expect(call.state).toBe('created');
       expect(env.sleeps).toContain(2000);
+    });
+
+    declared('provider-429-storm-falls-back', async (env) => {
+      env.fake.failNext('create', { status: 429, times: 50, headers: { 'retry-after': '1' } });
+      const call = await env.start();
+      expect(call.state).toBe('failed');
+      expect(call.failure?.code).toBe('PROVIDER_UNAVAILABLE');
+      expect(call.fallback).toMatchObject({ opsRoomPhoneNumber: '+442072221234', emergencyNumber: '999' });
+      // Bounded: a few waits as the provider asked, then the phone numbers rather than a citizen left waiting.
+      expect(env.sleeps.length).toBeGreaterThan(0);
+      expect(env.sleeps.length).toBeLessThanOrEqual(5);
+      await env.bridge.idle();
+      expect(await env.store.currentLease('conformance-device', Date.now())).toBeNull();
+      expect((await env.store.verify()).ok).toBe(true);
     });
 
     declared('provider-5xx-create-not-retried', async (env) => {

@@ -15,6 +15,7 @@ for (const userEvents of ['communication', 'host'] as const) {
     optOut: {
       'provider-401-marks-unhealthy': `${NO_CREATE_REQUEST} refuse; a revoked certificate shows only when a client's join is refused (test/adapters/agora.test.ts covers a refused customer secret)`,
       'provider-429-retried-after-wait': `${NO_CREATE_REQUEST} rate-limit (test/adapters/agora.test.ts covers 429 on the ban request)`,
+      'provider-429-storm-falls-back': `${NO_CREATE_REQUEST} rate-limit (test/adapters/agora.test.ts covers 429 on the ban request)`,
       'provider-5xx-create-not-retried': `${NO_CREATE_REQUEST} fail`,
       'provider-404-on-end-is-done':
         'ending POSTs a new ban rule, so nothing can already be gone; a 404 there means a wrong URL or App ID and is reported, not taken as done',

@@ -15,6 +15,7 @@ testAdapter({
     'provider-401-marks-unhealthy': `${NO_API} authenticate, so no credential can be refused`,
     'provider-404-on-end-is-done': `${NO_API} call at the end`,
     'provider-429-retried-after-wait': `${NO_API} call, so nothing is rate-limited`,
+    'provider-429-storm-falls-back': `${NO_API} call, so nothing is rate-limited`,
     'provider-5xx-create-not-retried': `${NO_API} call at create: links are built or taken from the device's pool`,
     'provider-5xx-end-retried': `${NO_API} call at the end`,
   },

@@ -39,6 +39,7 @@ testAdapter({
     'provider-401-marks-unhealthy': `${NO_HTTP}; Zoom refuses a wrong or regenerated SDK secret only when a page joins, which the server never sees`,
     'provider-404-on-end-is-done': `${NO_HTTP} to end a call: PROVIDERS.md documents no REST call to end a Video SDK session`,
     'provider-429-retried-after-wait': NO_HTTP,
+    'provider-429-storm-falls-back': NO_HTTP,
     'provider-5xx-create-not-retried': NO_HTTP,
     'provider-5xx-end-retried': NO_HTTP,
   },
