@@ -6,6 +6,8 @@ export * from './core/audit/entry-query.js';
 export * from './core/audit/merkle.js';
 export * from './core/audit/store.js';
 export * from './core/audit/verify.js';
+export * from './core/audit/proof.js';
+export * from './core/audit/prover.js';
 export * from './core/bridge.js';
 export * from './core/call-state.js';
 export * from './core/clock.js';
