@@ -8,6 +8,20 @@ export * from './core/audit/store.js';
 export * from './core/audit/verify.js';
 export * from './core/audit/proof.js';
 export * from './core/audit/prover.js';
+export * from './core/audit/checkpoint.js';
+export {
+  ed25519KeyId,
+  formatVerifierKey,
+  isValidKeyName,
+  openNote,
+  parseVerifierKey,
+  signNote,
+  type NoteFailure,
+  type NoteOpening,
+  type NoteSigner,
+  type NoteVerifier,
+} from './core/audit/signed-note.js';
+export * from './core/audit/signing-key.js';
 export * from './core/bridge.js';
 export * from './core/call-state.js';
 export * from './core/clock.js';
