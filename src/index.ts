@@ -9,6 +9,9 @@ export * from './core/audit/verify.js';
 export * from './core/audit/proof.js';
 export * from './core/audit/prover.js';
 export * from './core/audit/checkpoint.js';
+export * from './core/audit/checkpoint-log.js';
+export * from './core/audit/checkpoint-signer.js';
+export * from './core/audit/seal.js';
 export {
   ed25519KeyId,
   formatVerifierKey,
