@@ -9,9 +9,7 @@ import {
   createMerkleProver,
   generateSigningKey,
   latestCheckpoint,
-  leafBytes,
   leafHash,
-  MerkleFrontier,
   parseSigningKey,
   sealVerification,
   storeProver,
@@ -22,7 +20,7 @@ import {
 } from '../../src/index.js';
 import memoryStore from '../../src/stores/memory.js';
 import sqliteStore from '../../src/stores/sqlite.js';
-import { decodeEntryRow, type EntryRow } from '../../src/stores/sqlite/schema.js';
+import { rewriteHistory, truncateLog } from '../support/rewrite-sqlite.js';
 import { expectBridgeError, T0 } from '../stores/store-suite.js';
 
 const KEY = parseSigningKey(generateSigningKey('police.example/vcb-signer-test').signingKey);
@@ -52,27 +50,6 @@ const event = (n: number, verificationId = 'ver-a'): AuditEntryInput => ({ verif
 async function fill(store: BridgeStore, count: number): Promise<void> {
   const from = (await store.head()).size;
   for (let i = from; i < from + count; i += 1) await store.append(event(i, i % 2 ? 'ver-a' : 'ver-b'), T0 + i);
-}
-
-/** What an attacker with the database file and this code can do: change an entry and recompute every hash after it. */
-function rewriteFrom(path: string, index: number): void {
-  const db = new Database(path);
-  const rows = db.prepare('SELECT * FROM audit_entries ORDER BY idx').all() as EntryRow[];
-  const frontier = new MerkleFrontier();
-  const update = db.prepare('UPDATE audit_entries SET data = ?, leaf_hash = ?, tree_root = ? WHERE idx = ?');
-  for (const row of rows) {
-    const data = row.idx === index ? JSON.stringify({ ...JSON.parse(row.data), n: 'rewritten' }) : row.data;
-    const hash = leafHash(leafBytes(decodeEntryRow({ ...row, data })));
-    frontier.append(hash);
-    update.run(data, Buffer.from(hash), Buffer.from(frontier.root()), row.idx);
-  }
-  db.close();
-}
-
-function truncateFrom(path: string, index: number): void {
-  const db = new Database(path);
-  db.prepare('DELETE FROM audit_entries WHERE idx >= ?').run(index);
-  db.close();
 }
 
 describe('createCheckpointSigner', () => {
@@ -107,7 +84,7 @@ describe('createCheckpointSigner', () => {
     const signer = createCheckpointSigner({ key: KEY });
     await signer.sign(store, writer(store));
     await fill(store, 3);
-    truncateFrom(path, 6);
+    truncateLog(path, 6);
     expect(await store.verify()).toMatchObject({ ok: true, entries: 6 });
     const error = await expectBridgeError(signer.sign(store, writer(store)), 'AUDIT_TAMPERED');
     expect(error.details).toEqual({ reason: 'truncated', checkpointSize: 8, logSize: 6 });
@@ -120,7 +97,7 @@ describe('createCheckpointSigner', () => {
     await createCheckpointSigner({ key: KEY }).sign(store, writer(store));
     await fill(store, 2);
     await store.close();
-    rewriteFrom(path, 3);
+    rewriteHistory(path, 3, (data) => ({ ...data, n: 'rewritten' }));
     const reopened = open(path);
     expect(await reopened.verify()).toMatchObject({ ok: true, entries: 11 });
     const error = await expectBridgeError(createCheckpointSigner({ key: KEY }).sign(reopened, writer(reopened)), 'AUDIT_TAMPERED');
@@ -134,7 +111,7 @@ describe('createCheckpointSigner', () => {
     await fill(store, 4);
     const other = parseSigningKey(generateSigningKey('police.example/old-key').signingKey);
     await createCheckpointSigner({ key: other }).sign(store, writer(store));
-    rewriteFrom(path, 1);
+    rewriteHistory(path, 1, (data) => ({ ...data, n: 'rewritten' }));
     await expectBridgeError(createCheckpointSigner({ key: KEY }).sign(open(path), writer(store)), 'AUDIT_TAMPERED');
   });
 
