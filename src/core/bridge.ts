@@ -51,7 +51,8 @@ export interface BridgeOptions {
   pollDelaysMs?: readonly number[];
   /**
    * Signs checkpoints of the log: each verification is sealed and a checkpoint signed when its call
-   * ends or fails, and a checkpoint is signed whenever the newest is older than `everyMs`. @default none
+   * ends or fails, and a checkpoint is signed whenever the newest is older than `everyMs` (or a
+   * non-empty log has none). `everyMs` defaults to 24 hours. @default none
    */
   checkpoints?: { signer: CheckpointSigner; everyMs?: number };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_TREE_ROOT, leafHash, nodeHash, toHex } from '../../src/core/audit/merkle.js';
+import { EMPTY_TREE_ROOT, leafHash, merkleTreeHash, nodeHash, toHex } from '../../src/core/audit/merkle.js';
 import { verifyConsistencyProof, verifyInclusionProof, type ConsistencyProofClaim, type InclusionProofClaim } from '../../src/core/audit/proof.js';
 import { createMerkleProver } from '../../src/core/audit/prover.js';
 
@@ -232,6 +232,25 @@ describe('consistency proofs (RFC 9162 §2.1.4)', () => {
     expect(verifyConsistencyProof(claim)).toBe(true);
     expect(verifyConsistencyProof({ ...claim, size2: 2 ** 33 + 1 })).toBe(false);
     expect(verifyConsistencyProof({ ...claim, size1: 2 ** 32 - 1 })).toBe(false);
+  });
+});
+
+describe('a prover over a larger tree, where subtree hashes are remembered', () => {
+  it('gives the RFC root and proofs that verify, the same on every call', () => {
+    const leaves = Array.from({ length: 300 }, () => leafHash(randomBytes(8)));
+    const big = createMerkleProver(leaves);
+    expect(toHex(big.root())).toBe(toHex(merkleTreeHash(leaves)));
+    expect(toHex(big.root(257))).toBe(toHex(merkleTreeHash(leaves.slice(0, 257))));
+    for (const [m, n] of [[0, 300], [63, 64], [64, 300], [255, 257], [299, 300], [128, 200]] as const) {
+      const proof = big.inclusionProof(m, n);
+      expect(verifyInclusionProof({ leafIndex: m, treeSize: n, leafHash: leaves[m]!, proof, rootHash: big.root(n) })).toBe(true);
+      expect(big.inclusionProof(m, n).map(toHex)).toEqual(proof.map(toHex));
+    }
+    for (const [m, n] of [[1, 300], [64, 300], [65, 129], [200, 300], [299, 300]] as const) {
+      const claim = { size1: m, size2: n, root1: big.root(m), root2: big.root(n), proof: big.consistencyProof(m, n) };
+      expect(verifyConsistencyProof(claim), `PROOF(${m}, D[${n}])`).toBe(true);
+      expect(toHex(claim.root1)).toBe(toHex(merkleTreeHash(leaves.slice(0, m))));
+    }
   });
 });
 

@@ -46,15 +46,21 @@ const HEX_HASH = /^[0-9a-f]{64}$/;
  */
 export function verifyEvidenceBundle(file: string | Uint8Array, options: { verifierKey?: string } = {}): BundleVerification {
   const trusted = options.verifierKey === undefined ? undefined : parseVerifierKey(options.verifierKey);
-  const fail = (reason: BundleFailure, detail: string, entryIndex?: number): BundleVerification => ({
-    ok: false,
-    reason,
-    detail,
-    ...(entryIndex === undefined ? {} : { entryIndex }),
-  });
   const bundle = readBundle(file);
   if (typeof bundle === 'string') return fail('malformed', bundle);
+  try {
+    return checkBundle(bundle, trusted);
+  } catch {
+    // Every field was shape-checked; this is only a net, so a hostile file cannot turn into an exception.
+    return fail('malformed', 'the bundle could not be read as one');
+  }
+}
 
+function fail(reason: BundleFailure, detail: string, entryIndex?: number): BundleVerification {
+  return { ok: false, reason, detail, ...(entryIndex === undefined ? {} : { entryIndex }) };
+}
+
+function checkBundle(bundle: EvidenceBundle, trusted: NoteVerifier | undefined): BundleVerification {
   let named: NoteVerifier;
   try {
     named = parseVerifierKey(bundle.verifierKey);

@@ -14,9 +14,13 @@ export interface MerkleProver {
   consistencyProof(size1: number, size2?: number): Uint8Array[];
 }
 
+// Subtrees smaller than this are cheap to rehash; remembering only larger ones keeps the memo to a
+// small fraction of the leaf count while every proof after the first still reuses nearly all the work.
+const MEMO_MIN_LEAVES = 64;
+
 /**
- * A prover over leaf hashes in index order. Subtree hashes are remembered, so proving every entry of a
- * bundle costs one pass over the tree rather than one per proof.
+ * A prover over leaf hashes in index order. Large subtree hashes are remembered, so proving every entry
+ * of a bundle costs about one pass over the tree rather than one per proof.
  */
 export function createMerkleProver(leafHashes: readonly Uint8Array[]): MerkleProver {
   const leaves = [...leafHashes];
@@ -26,12 +30,13 @@ export function createMerkleProver(leafHashes: readonly Uint8Array[]): MerklePro
   function mth(start: number, end: number): Uint8Array {
     if (end === start) return EMPTY_TREE_ROOT;
     if (end - start === 1) return leaves[start]!;
+    const remember = end - start >= MEMO_MIN_LEAVES;
     const key = `${start}:${end}`;
-    const known = memo.get(key);
+    const known = remember ? memo.get(key) : undefined;
     if (known) return known;
     const k = largestPowerOfTwoBelow(end - start);
     const hash = nodeHash(mth(start, start + k), mth(start + k, end));
-    memo.set(key, hash);
+    if (remember) memo.set(key, hash);
     return hash;
   }
 

@@ -24,7 +24,7 @@ export async function sealVerification(store: BridgeStore, write: LogWriter, ver
 
 /** The indexes a seal entry lists, or undefined if it is not a well-formed seal. */
 export function sealedIndexes(seal: AuditEntry): number[] | undefined {
-  const listed = seal.type === SEAL_ENTRY_TYPE ? seal.data.entries : undefined;
+  const listed = seal.type === SEAL_ENTRY_TYPE && typeof seal.data === 'object' && seal.data !== null ? seal.data.entries : undefined;
   if (!Array.isArray(listed) || !listed.every((i): i is number => Number.isSafeInteger(i) && (i as number) >= 0 && (i as number) < seal.index)) {
     return undefined;
   }
