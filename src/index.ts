@@ -6,6 +6,29 @@ export * from './core/audit/entry-query.js';
 export * from './core/audit/merkle.js';
 export * from './core/audit/store.js';
 export * from './core/audit/verify.js';
+export * from './core/audit/proof.js';
+export * from './core/audit/prover.js';
+export { BUNDLE_FORMAT, serializeBundle, type BundleEntry, type EvidenceBundle } from './core/audit/bundle.js';
+export type { Disclosure, DisclosureRequest } from './core/audit/bundle-disclosure.js';
+export * from './core/audit/bundle-export.js';
+export * from './core/audit/bundle-verify.js';
+export * from './core/audit/checkpoint.js';
+export * from './core/audit/checkpoint-log.js';
+export * from './core/audit/checkpoint-signer.js';
+export * from './core/audit/seal.js';
+export {
+  ed25519KeyId,
+  formatVerifierKey,
+  isValidKeyName,
+  openNote,
+  parseVerifierKey,
+  signNote,
+  type NoteFailure,
+  type NoteOpening,
+  type NoteSigner,
+  type NoteVerifier,
+} from './core/audit/signed-note.js';
+export * from './core/audit/signing-key.js';
 export * from './core/bridge.js';
 export * from './core/call-state.js';
 export * from './core/clock.js';
@@ -23,7 +46,7 @@ export * from './core/provider-time.js';
 export * from './core/reference.js';
 export * from './core/reference-lookup.js';
 export * from './core/router.js';
-export type { StartVerificationInput } from './core/start-input.js';
+export type { CallerInput, StartVerificationInput } from './core/start-input.js';
 export * from './core/types.js';
 export * from './core/user-agent.js';
 export * from './core/validation.js';

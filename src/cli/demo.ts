@@ -2,7 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeError, createBridge, inMemoryOfficerDirectory, type Bridge, type BridgeStore, type CallState, type VerificationCall } from '../index.js';
+import {
+  BridgeError,
+  createBridge,
+  createCheckpointSigner,
+  generateSigningKey,
+  inMemoryOfficerDirectory,
+  parseSigningKey,
+  toHex,
+  type Bridge,
+  type BridgeStore,
+  type CallState,
+  type LoggedCheckpoint,
+  type VerificationCall,
+} from '../index.js';
 import sqliteStore from '../stores/sqlite.js';
 import type { LifecycleStep, ProviderFake } from '../testing/provider-fake.js';
 import { startWebhookReceiver } from '../testing/webhook-receiver.js';
@@ -20,7 +33,8 @@ export const DEMO_HELP = `Usage: ${USAGE}
 Runs one SANDBOX verification end to end with no configuration and no network: a local fake of
 the provider's API, a bridge with one ops room, and an SQLite evidence log (a new temporary file
 unless --db is given). The call goes requested → routed → created → ringing → connected → ended,
-the supervisor records an outcome, and the log is verified. Nothing here is real evidence.
+the supervisor records an outcome, the verification is sealed and a checkpoint signed with a
+throwaway SANDBOX key, and the log is verified. Nothing here is real evidence.
 
   --provider P  the provider to simulate (default daily)
   --db FILE     write the evidence log to FILE (then try: vcb audit verify --db FILE)
@@ -47,7 +61,10 @@ export async function runDemo(args: string[]): Promise<CommandResult> {
     resources.push(() => fake.close());
     const store = sqliteStore({ filename: dbPath });
     resources.push(() => store.close());
+    // A key made for this run only: its checkpoints show the mechanism, and nobody can sign with it again.
+    const signer = createCheckpointSigner({ key: parseSigningKey(generateSigningKey('sandbox.vcb.invalid/demo').signingKey) });
     const bridge = createBridge({
+      checkpoints: { signer },
       store,
       adapters: [adapter],
       rooms: [{ ...SANDBOX_ROOM, device: { id: 'sandbox-ops-device', handles: { [demo.provider]: demo.deviceHandle } } }],
@@ -78,6 +95,8 @@ interface Scenario {
 
 async function runScenario(context: Scenario) {
   const { bridge, fake, demo } = context;
+  const checkpoints: LoggedCheckpoint[] = [];
+  bridge.on('checkpoint', (checkpoint) => checkpoints.push(checkpoint));
   const call = await bridge.startVerification({
     officer: { collarNumber: '4721AB', warrantCardNumber: 'WC-100200', name: 'PC Sam Sandbox', force: 'SANDBOX Constabulary' },
     reason: 'SANDBOX: checking on a report of a person in distress nearby',
@@ -115,6 +134,7 @@ async function runScenario(context: Scenario) {
       reference: call.verification.reference,
       state: finalState,
       timeline,
+      checkpoint: checkpointSummary(checkpoints.at(-1)),
       verify: verification,
     });
     return { output, exitCode };
@@ -130,13 +150,19 @@ async function runScenario(context: Scenario) {
     'Timeline (index, at, source, event, detail):',
     ...timeline.map((entry) => `  ${formatEntry(entry)}`),
     '',
+    `Checkpoint signed with a throwaway SANDBOX key: ${checkpoints.at(-1)?.size ?? 'none'} entries, key ${checkpoints.at(-1)?.verifierKey ?? '-'}`,
     verification.ok
       ? `Evidence log verified: ${verification.entries} entries, root ${verification.root}`
       : `Evidence log FAILED verification at entry ${verification.firstBadIndex}: ${verification.detail}`,
     `Log file: ${context.dbPath}`,
     `Check it yourself: vcb audit verify --db ${context.dbPath}`,
+    `Export its evidence: vcb audit export --db ${context.dbPath} --verification ${call.verification.id} --out bundle.json`,
   ];
   return { output: lines.join('\n'), exitCode };
+}
+
+function checkpointSummary(checkpoint: LoggedCheckpoint | undefined) {
+  return checkpoint && { origin: checkpoint.origin, size: checkpoint.size, root: toHex(checkpoint.root), verifierKey: checkpoint.verifierKey };
 }
 
 function withoutToken(url: string): string {

@@ -7,13 +7,17 @@ import { runDemo } from './demo.js';
 const HELP = `Usage: vcb <command> [options]
 
 Commands:
-  demo            run one SANDBOX verification end to end, offline (vcb demo --help)
-  audit verify    check an evidence log has not been altered (vcb audit --help)
-  audit show      print an evidence log, logging that it was read
+  demo                 run one SANDBOX verification end to end, offline (vcb demo --help)
+  audit verify         check an evidence log has not been altered (vcb audit --help)
+  audit show           print an evidence log, logging that it was read
+  audit checkpoint     print (or sign) the log's latest signed checkpoint
+  audit export         write one verification's evidence bundle, logging the export
+  audit verify-bundle  check an evidence bundle offline
+  audit keygen         make a checkpoint signing key
 
 Options:
-  -h, --help      show help (also after any command)
-  --version       print the version
+  -h, --help           show help (also after any command)
+  --version            print the version
 
 ${AUDIT_HELP.split('\n').slice(2).join('\n')}`;
 

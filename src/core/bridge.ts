@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { CallAdapter, CreateCallRequest, ProviderEvent, WebhookRequest } from './adapter.js';
 import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/access.js';
+import { latestCheckpoint, type LoggedCheckpoint } from './audit/checkpoint-log.js';
+import type { CheckpointSigner } from './audit/checkpoint-signer.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
+import { sealVerification } from './audit/seal.js';
 import type { BridgeStore } from './audit/store.js';
 import type { AuditVerification } from './audit/verify.js';
 import { checkAdapters, checkPreference, checkRooms, knownProviderNames } from './bridge-config.js';
@@ -50,14 +53,22 @@ export interface BridgeOptions {
   officerDirectory?: OfficerDirectory;
   /** Waits between polls of a `polling` provider during a call; the last repeats. @default [2000, 3000, 5000, 10000] */
   pollDelaysMs?: readonly number[];
+  /**
+   * Signs checkpoints of the log: each verification is sealed and a checkpoint signed when its call
+   * ends or fails, and a checkpoint is signed whenever the newest is older than `everyMs` (or a
+   * non-empty log has none). `everyMs` defaults to 24 hours. @default none
+   */
+  checkpoints?: { signer: CheckpointSigner; everyMs?: number };
 }
 
 /** Things a bridge reports that no single call owns. */
 export interface BridgeEvents extends Record<string, unknown> {
   /** A webhook that was refused (bad signature, stale, malformed) or was a replay. */
   'webhook-rejected': { provider: string; code: string; reason: string };
-  /** Background work (provider cleanup, lease release, a listener) failed. */
+  /** Background work (provider cleanup, lease release, sealing, signing, a listener) failed. */
   'background-error': BridgeError;
+  /** A checkpoint was signed and logged; keep a copy outside the database to catch truncation and rewrites. */
+  checkpoint: LoggedCheckpoint;
 }
 
 /** The SDK's entry point: starts verifications, takes provider webhooks, and guards the evidence log. */
@@ -77,6 +88,8 @@ export interface Bridge {
   readLog(options: ReadLogOptions): Promise<AuditEntry[]>;
   /** Recomputes the whole log, logging that it was checked and by whom. */
   verifyLog(options: { actor: string }): Promise<AuditVerification>;
+  /** Signs and logs a checkpoint of the log now; INVALID_CONFIG without `checkpoints`, AUDIT_TAMPERED if the log contradicts an earlier one. */
+  signCheckpoint(): Promise<LoggedCheckpoint>;
   /** Subscribes to bridge-wide reports; returns the unsubscribe function. */
   on<K extends keyof BridgeEvents>(event: K, listener: (payload: BridgeEvents[K]) => void): () => void;
   /** Resolves when background work (cleanup after a provider ends a call) has finished. */
@@ -86,6 +99,7 @@ export interface Bridge {
 }
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 // Late provider events (Daily's meeting.ended trails by up to 20 s) still find their call for this long.
 const FINISHED_CALL_RETENTION_MS = 10 * MINUTE;
 
@@ -103,10 +117,17 @@ export function createBridge(options: BridgeOptions): Bridge {
   const emergencyNumber = options.emergencyNumber ?? '999';
   const pollDelaysMs = options.pollDelaysMs ?? DEFAULT_POLL_DELAYS_MS;
   if (!isPollDelays(pollDelaysMs)) throw new BridgeError('INVALID_CONFIG', 'pollDelaysMs must list positive whole milliseconds');
+  const { checkpoints } = options;
+  const checkpointEveryMs = checkpoints?.everyMs ?? 24 * HOUR;
+  if (!Number.isSafeInteger(checkpointEveryMs) || checkpointEveryMs <= 0) {
+    throw new BridgeError('INVALID_CONFIG', 'checkpoints.everyMs must be a positive whole number of milliseconds');
+  }
   const stopPolls = new Set<() => void>();
   const calls = new Map<string, VerificationCall>();
   const callsByProviderId = new Map<string, VerificationCall>();
   const pending = new Set<Promise<unknown>>();
+  // Each call's own background work, so its seal can wait for the entries that work still has to log.
+  const callWork = new Map<string, Set<Promise<unknown>>>();
   const evictions = new Set<NodeJS.Timeout>();
   const emitter = new TypedEmitter<BridgeEvents>((error) => reportBackgroundError(error));
   let closed = false;
@@ -115,10 +136,41 @@ export function createBridge(options: BridgeOptions): Bridge {
     emitter.emit('background-error', toBridgeError(error, 'STORE_FAILED', 'background work failed'));
   }
 
-  function track(work: Promise<unknown>): void {
-    const settled = work.catch(reportBackgroundError).finally(() => pending.delete(settled));
+  function track(work: Promise<unknown>, verificationId?: string): void {
+    const settled = work.catch(reportBackgroundError).finally(() => {
+      pending.delete(settled);
+      const own = verificationId === undefined ? undefined : callWork.get(verificationId);
+      own?.delete(settled);
+      if (own?.size === 0) callWork.delete(verificationId!);
+    });
     pending.add(settled);
+    if (verificationId !== undefined) callWork.set(verificationId, (callWork.get(verificationId) ?? new Set()).add(settled));
   }
+
+  async function signCheckpoint(): Promise<LoggedCheckpoint> {
+    if (!checkpoints) throw new BridgeError('INVALID_CONFIG', 'this bridge has no checkpoint signer (options.checkpoints)');
+    const signed = await checkpoints.signer.sign(store, append);
+    emitter.emit('checkpoint', signed);
+    return signed;
+  }
+
+  async function sealAndSign(verificationId: string): Promise<void> {
+    // Let the call hand over its last work (a provider-ended call logs its cleanup next), then wait for it.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let own = callWork.get(verificationId); own && own.size > 0; own = callWork.get(verificationId)) await Promise.all([...own]);
+    await sealVerification(store, append, verificationId);
+    await signCheckpoint();
+  }
+
+  // Restarts must not postpone the daily checkpoint for ever, so its age is read from the log, not a timer.
+  async function signIfDue(): Promise<void> {
+    const latest = await latestCheckpoint(store);
+    const due = latest ? clock.now() - Date.parse(latest.at) >= checkpointEveryMs : (await store.head()).size > 0;
+    if (due && !closed) await signCheckpoint();
+  }
+  const checkpointTimer = checkpoints ? setInterval(() => track(signIfDue()), Math.min(checkpointEveryMs, HOUR)) : undefined;
+  checkpointTimer?.unref();
+  if (checkpoints) track(signIfDue());
 
   async function append(input: AuditEntryInput): Promise<AuditEntry> {
     const data = options.sandbox ? { ...input.data, sandbox: true } : input.data;
@@ -187,7 +239,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (to !== 'ended' && to !== 'failed') return;
       stop();
       stopPolls.delete(stop);
-      track(poll());
+      track(poll(), call.verification.id);
     });
   }
 
@@ -195,7 +247,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     return {
       append,
       reportBackgroundError,
-      track,
+      track: (work) => track(work, verification.id),
       pollProvider: (providerCallId) => pollProvider(getCall().provider!, verification.id, providerCallId),
       async confirmOutcome(providerCallId, outcome) {
         const adapter = adapterFor(getCall().provider!)!;
@@ -226,6 +278,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         }
       },
       async terminated() {
+        if (checkpoints) track(sealAndSign(verification.id));
         const call = getCall();
         const timer = setTimeout(() => {
           evictions.delete(timer);
@@ -351,6 +404,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: clock.now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
     verifyLog: ({ actor }) => verifyAuditLog(store, append, { actor }),
+    signCheckpoint,
     on: (event, listener) => emitter.on(event, listener),
     async idle() {
       while (pending.size > 0) await Promise.all([...pending]);
@@ -360,6 +414,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       for (const unsubscribe of unsubscribes) unsubscribe();
       for (const stop of stopPolls) stop();
       stopPolls.clear();
+      if (checkpointTimer) clearInterval(checkpointTimer);
       while (pending.size > 0) await Promise.all([...pending]);
       for (const timer of evictions) clearTimeout(timer);
       evictions.clear();

@@ -1,5 +1,6 @@
 import {
   assertEntryQuery,
+  assertLeafHashRange,
   assertLeaseRequest,
   BridgeError,
   MerkleFrontier,
@@ -59,8 +60,14 @@ export default function memoryStore(): BridgeStore {
       const selected = rows
         .filter((row) => row.entry.index >= from)
         .filter((row) => query.verificationId === undefined || row.entry.verificationId === query.verificationId)
+        .filter((row) => query.type === undefined || row.entry.type === query.type)
         .slice(0, query.limit ?? Number.POSITIVE_INFINITY);
       return selected.map((row) => structuredClone(row.entry));
+    },
+    async readLeafHashes(fromIndex, toIndex) {
+      open();
+      assertLeafHashRange(fromIndex, toIndex, rows.length);
+      return rows.slice(fromIndex, toIndex).map((row) => Uint8Array.from(row.leafHash));
     },
     async verify() {
       open();

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import {
   assertEntryQuery,
+  assertLeafHashRange,
   assertLeaseRequest,
   BridgeError,
   MerkleFrontier,
@@ -47,8 +48,12 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       `INSERT INTO audit_entries (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
        VALUES (@idx, @verification_id, @type, @at, @provider_at, @source, @provider, @actor, @provider_event_id, @data, @leaf_hash, @tree_root)`,
     ),
-    select: db.prepare<{ verificationId: string | null; fromIndex: number; limit: number }, EntryRow>(
-      `SELECT * FROM audit_entries WHERE (@verificationId IS NULL OR verification_id = @verificationId) AND idx >= @fromIndex
+    leafHashRange: db.prepare<[number, number], { leaf_hash: Buffer }>(
+      'SELECT leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+    ),
+    select: db.prepare<{ verificationId: string | null; type: string | null; fromIndex: number; limit: number }, EntryRow>(
+      `SELECT * FROM audit_entries WHERE (@verificationId IS NULL OR verification_id = @verificationId)
+       AND (@type IS NULL OR type = @type) AND idx >= @fromIndex
        ORDER BY idx LIMIT @limit`,
     ),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
@@ -141,10 +146,22 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       return guard('read entries', () => {
         const rows = statements.select.all({
           verificationId: query.verificationId ?? null,
+          type: query.type ?? null,
           fromIndex: query.fromIndex ?? 0,
           limit: query.limit ?? -1,
         });
         return rows.map(decodeOrTampered);
+      });
+    },
+    async readLeafHashes(fromIndex, toIndex) {
+      return guard('read leaf hashes', () => {
+        const last = statements.tail.get();
+        assertLeafHashRange(fromIndex, toIndex, last === undefined ? 0 : last.idx + 1);
+        const rows = statements.leafHashRange.all(fromIndex, toIndex);
+        if (rows.length !== toIndex - fromIndex) {
+          throw new BridgeError('AUDIT_TAMPERED', `entries between ${fromIndex} and ${toIndex} are missing: the log was altered (run verify)`);
+        }
+        return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
     },
     async verify() {

@@ -2,10 +2,18 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BridgeError,
+  createCheckpointSigner,
+  latestCheckpoint,
   leafBytes,
   leafHash,
   merkleTreeHash,
+  openCheckpoint,
+  parseSigningKey,
+  parseVerifierKey,
+  storeProver,
   toHex,
+  verifyConsistencyProof,
+  verifyInclusionProof,
   type AuditEntry,
   type AuditEntryInput,
   type BridgeStore,
@@ -26,6 +34,9 @@ export type StoreFactory = () => Promise<StoreUnderTest> | StoreUnderTest;
 
 /** SHA-256 of the empty string, written out so the suite does not trust the code under test for it. */
 export const EMPTY_ROOT_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+// A checkpoint key made for these tests (python3 `cryptography`, seed bytes 0..31); it guards nothing.
+const TEST_SIGNING_KEY = 'PRIVATE+KEY+police.example/vcb-test+d0cd039b+AQABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f';
 
 /** 2026-01-01T10:00:00.000Z in epoch milliseconds. */
 export const T0 = Date.UTC(2026, 0, 1, 10, 0, 0, 0);
@@ -264,6 +275,72 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(indexes(await store.readEntries({ verificationId: 'ver-a', fromIndex: 4, limit: 2 }))).toEqual([6, 9]);
         expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 1, limit: 1 }))).toEqual([1]);
         expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 5 }))).toEqual([7, 10]);
+      });
+    });
+
+    describe('readEntries by type', () => {
+      it('returns only entries of that type, combined with the other filters', async () => {
+        for (let i = 0; i < 9; i += 1) {
+          await store.append(simple(i, { type: i % 3 === 0 ? 'checkpoint.signed' : 'test.event', ...(i % 2 ? { verificationId: 'ver-a' } : {}) }), T0 + i);
+        }
+        const indexes = async (query: Parameters<BridgeStore['readEntries']>[0]) => (await store.readEntries(query)).map((e) => e.index);
+        expect(await indexes({ type: 'checkpoint.signed' })).toEqual([0, 3, 6]);
+        expect(await indexes({ type: 'checkpoint.signed', fromIndex: 1 })).toEqual([3, 6]);
+        expect(await indexes({ type: 'checkpoint.signed', verificationId: 'ver-a' })).toEqual([3]);
+        expect(await indexes({ type: 'test.event', limit: 2 })).toEqual([1, 2]);
+        expect(await indexes({ type: 'no.such-type' })).toEqual([]);
+        await expectBridgeError(store.readEntries({ type: '' }), 'INVALID_INPUT');
+      });
+    });
+
+    describe('readLeafHashes', () => {
+      it('returns the leaf hash of each entry in a range, in index order', async () => {
+        const entries: AuditEntry[] = [];
+        for (let i = 0; i < 7; i += 1) entries.push(await store.append(simple(i), T0 + i));
+        const expected = entries.map((entry) => toHex(leafHash(leafBytes(entry))));
+        expect((await store.readLeafHashes(0, 7)).map(toHex)).toEqual(expected);
+        expect((await store.readLeafHashes(2, 5)).map(toHex)).toEqual(expected.slice(2, 5));
+        expect(await store.readLeafHashes(4, 4)).toEqual([]);
+        expect(await store.readLeafHashes(0, 0)).toEqual([]);
+      });
+
+      it.each([
+        ['past the end', 0, 8],
+        ['reversed', 5, 2],
+        ['negative', -1, 2],
+        ['fractional', 0, 2.5],
+      ])('rejects a range %s with INVALID_INPUT', async (_name, from, to) => {
+        for (let i = 0; i < 7; i += 1) await store.append(simple(i), T0 + i);
+        await expectBridgeError(store.readLeafHashes(from, to), 'INVALID_INPUT');
+      });
+    });
+
+    describe('proofs and checkpoints', () => {
+      it('proves every entry against a signed checkpoint, and the log consistent across appends', async () => {
+        const signer = createCheckpointSigner({ key: parseSigningKey(TEST_SIGNING_KEY) });
+        const write = (input: AuditEntryInput) => store.append(input, T0);
+        for (let i = 0; i < 11; i += 1) await store.append(simple(i, { verificationId: `ver-${i % 2}` }), T0 + i);
+        const first = await signer.sign(store, write);
+        expect(first).toMatchObject({ origin: 'police.example/vcb-test', size: 11, entryIndex: 11 });
+        expect(toHex(first.root)).toBe(expectedRootHex((await store.readEntries()).slice(0, 11)));
+        const opened = openCheckpoint(first.note, parseVerifierKey(first.verifierKey));
+        expect(opened.ok && { ...opened.checkpoint, root: toHex(opened.checkpoint.root) }).toEqual({ origin: first.origin, size: 11, root: toHex(first.root) });
+        expect(await latestCheckpoint(store)).toMatchObject({ note: first.note, entryIndex: 11, at: first.at });
+
+        const prover = await storeProver(store, first.size);
+        for (const entry of (await store.readEntries()).slice(0, first.size)) {
+          const claim = { leafIndex: entry.index, treeSize: first.size, leafHash: leafHash(leafBytes(entry)), proof: prover.inclusionProof(entry.index, first.size), rootHash: first.root };
+          expect(verifyInclusionProof(claim), `entry ${entry.index}`).toBe(true);
+        }
+
+        for (let i = 11; i < 20; i += 1) await store.append(simple(i), T0 + i);
+        const second = await signer.sign(store, write);
+        expect(second.size).toBe(21);
+        expect(await latestCheckpoint(store)).toMatchObject({ note: second.note, size: 21, entryIndex: 21 });
+        const later = await storeProver(store, second.size);
+        const consistency = { size1: first.size, size2: second.size, root1: first.root, root2: second.root, proof: later.consistencyProof(first.size) };
+        expect(verifyConsistencyProof(consistency)).toBe(true);
+        expect(await store.verify()).toMatchObject({ ok: true, entries: 22 });
       });
     });
 
@@ -527,6 +604,7 @@ export function testStore(name: string, create: StoreFactory): void {
         await expectBridgeError(store.append(simple(1), T0), 'STORE_FAILED');
         await expectBridgeError(store.head(), 'STORE_FAILED');
         await expectBridgeError(store.readEntries(), 'STORE_FAILED');
+        await expectBridgeError(store.readLeafHashes(0, 1), 'STORE_FAILED');
         await expectBridgeError(store.verify(), 'STORE_FAILED');
         await expectBridgeError(store.acquireLease({ deviceId: 'd', holder: 'h', ttlMs: 1, nowMs: 0 }), 'STORE_FAILED');
         await expectBridgeError(store.currentLease('d', 0), 'STORE_FAILED');

@@ -41,6 +41,8 @@ export interface EntryQuery {
   fromIndex?: number;
   /** At most this many. */
   limit?: number;
+  /** Only entries of this type, e.g. `checkpoint.signed`. */
+  type?: string;
 }
 
 /**
@@ -60,6 +62,11 @@ export interface BridgeStore {
   head(): Promise<TreeHead>;
   /** Entries in index order. Callers that show them to a person log the read (see `readAuditLog`). */
   readEntries(query?: EntryQuery): Promise<AuditEntry[]>;
+  /**
+   * The leaf hashes recorded for entries `fromIndex` to `toIndex - 1`, in index order: what proofs are
+   * built from. Throws INVALID_INPUT (see `assertLeafHashRange`) unless the range lies within the log.
+   */
+  readLeafHashes(fromIndex: number, toIndex: number): Promise<Uint8Array[]>;
   /** Recomputes every leaf and root and reports the first index that does not match. */
   verify(): Promise<AuditVerification>;
   /** Takes the device for `holder`, or renews it if `holder` has it; null when someone else holds it. */

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS audit_entries (
   tree_root BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_entries_by_verification ON audit_entries (verification_id, idx);
+CREATE INDEX IF NOT EXISTS audit_entries_by_type ON audit_entries (type, idx);
 CREATE UNIQUE INDEX IF NOT EXISTS audit_entries_provider_event
   ON audit_entries (provider, provider_event_id) WHERE provider_event_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS device_leases (

@@ -1,0 +1,83 @@
+import { BridgeError } from '../errors.js';
+import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { sameHash, toHex } from './merkle.js';
+import { verifyConsistencyProof } from './proof.js';
+import { storeProver, type MerkleProver } from './prover.js';
+import type { BridgeStore } from './store.js';
+
+/** The entry type a signed checkpoint is logged as; its data holds the note, so every store keeps it. */
+export const CHECKPOINT_ENTRY_TYPE = 'checkpoint.signed';
+
+/** A signed checkpoint as the log holds it. */
+export interface LoggedCheckpoint extends Checkpoint {
+  /** The signed note, exactly as signed. */
+  note: string;
+  /** The verifier key of the key that signed it. */
+  verifierKey: string;
+  /** The index of the entry that records it: always at least `size`. */
+  entryIndex: number;
+  /** When it was logged. */
+  at: string;
+}
+
+/** How the log's tree compares with a checkpoint signed earlier. */
+export type CheckpointComparison =
+  | { ok: true; size: number; root: string }
+  | { ok: false; reason: 'truncated' | 'inconsistent'; detail: string };
+
+/**
+ * The newest signed checkpoint in the log, or undefined when none was signed. Reads only checkpoint
+ * entries from `fromIndex` on; throws AUDIT_TAMPERED if one no longer holds a checkpoint.
+ */
+export async function latestCheckpoint(store: BridgeStore, fromIndex = 0): Promise<LoggedCheckpoint | undefined> {
+  const entries = await store.readEntries({ type: CHECKPOINT_ENTRY_TYPE, fromIndex });
+  // Filtered again here, so a store that ignored the type filter still gives the right answer.
+  const last = entries.filter((entry) => entry.type === CHECKPOINT_ENTRY_TYPE).at(-1);
+  if (last === undefined) return undefined;
+  const { note, verifierKey } = last.data;
+  const checkpoint = typeof note === 'string' ? parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1)) : undefined;
+  if (!checkpoint || typeof verifierKey !== 'string' || checkpoint.size > last.index) {
+    throw new BridgeError('AUDIT_TAMPERED', `entry ${last.index} no longer holds a signed checkpoint`);
+  }
+  return { ...checkpoint, note: note as string, verifierKey, entryIndex: last.index, at: last.at };
+}
+
+/**
+ * Compares the tree of `prover` with an earlier checkpoint by an RFC 9162 consistency proof: a smaller
+ * tree was truncated; a proof that fails means history was rewritten.
+ */
+export function compareWithCheckpoint(prover: MerkleProver, checkpoint: Checkpoint): CheckpointComparison {
+  const size = prover.size;
+  const root = prover.root();
+  if (checkpoint.size > size) {
+    return { ok: false, reason: 'truncated', detail: `the log has ${size} entries but a checkpoint signed earlier covers ${checkpoint.size}` };
+  }
+  const consistent = verifyConsistencyProof({
+    size1: checkpoint.size,
+    size2: size,
+    root1: checkpoint.root,
+    root2: root,
+    proof: prover.consistencyProof(checkpoint.size),
+  });
+  if (!consistent) {
+    return {
+      ok: false,
+      reason: 'inconsistent',
+      detail: `the first ${checkpoint.size} entries no longer have the root the checkpoint signed: history was rewritten`,
+    };
+  }
+  return { ok: true, size, root: toHex(root) };
+}
+
+/**
+ * A prover over the store's whole tree, after checking that its recorded head matches its leaf hashes
+ * (AUDIT_TAMPERED otherwise), so nothing is signed or proven over a head the leaves do not support.
+ */
+export async function headProver(store: BridgeStore): Promise<MerkleProver> {
+  const head = await store.head();
+  const prover = await storeProver(store, head.size);
+  if (!sameHash(prover.root(), head.root)) {
+    throw new BridgeError('AUDIT_TAMPERED', `the recorded tree head of size ${head.size} does not match the leaf hashes (run verify)`);
+  }
+  return prover;
+}

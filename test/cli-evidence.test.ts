@@ -1,0 +1,236 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rewriteHistory, truncateLog } from './support/rewrite-sqlite.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'vcb-evidence-'));
+const db = join(dir, 'x.db');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function vcb(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [join(root, 'dist/cli/index.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, VCB_CHECKPOINT_KEY: '', VCB_PERSONAL_DATA_KEY: '', ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+// The key data of PRIVATE+KEY+name+hash+data, which may itself hold '+'.
+const seedOf = (secret: string) => secret.trim().split('+').slice(4).join('+');
+const json = (result: { stdout: string }) => JSON.parse(result.stdout) as Record<string, unknown>;
+
+let verificationId: string;
+let verifierKey: string;
+let bundlePath: string;
+let bundleText: string;
+
+/** A consistent copy of the demo log (a plain file copy could miss what is still in the WAL). */
+function copyOf(name: string): string {
+  const copy = join(dir, `${name}.db`);
+  const source = new Database(db);
+  source.exec(`VACUUM INTO '${copy}'`);
+  source.close();
+  return copy;
+}
+
+function verifyBundle(text: string, ...extra: string[]) {
+  const path = join(dir, `b-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, text);
+  const result = vcb(['audit', 'verify-bundle', path, '--json', ...extra]);
+  return { status: result.status, result: json(result), stderr: result.stderr };
+}
+
+beforeAll(() => {
+  const demo = vcb(['demo', '--db', db, '--json']);
+  expect(demo.stderr).toBe('');
+  expect(demo.status).toBe(0);
+  const output = json(demo) as { verificationId: string; checkpoint: { verifierKey: string; size: number } };
+  verificationId = output.verificationId;
+  verifierKey = output.checkpoint.verifierKey;
+  bundlePath = join(dir, 'bundle.json');
+  const exported = vcb(['audit', 'export', '--db', db, '--verification', verificationId, '--out', bundlePath]);
+  expect(exported.stderr).toBe('');
+  expect(exported.status).toBe(0);
+  bundleText = readFileSync(bundlePath, 'utf8');
+});
+
+describe('vcb demo, export and verify-bundle', () => {
+  it('exports a bundle after the demo that verifies offline, with the bundle’s key or the one given', () => {
+    const plain = vcb(['audit', 'verify-bundle', bundlePath]);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toMatch(/^OK: \d+ entries of verification vrf_/);
+    expect(plain.stdout).toContain('compare it with the force');
+    expect(verifyBundle(bundleText, '--key', verifierKey)).toMatchObject({ status: 0, result: { ok: true, keySource: 'argument', verificationId } });
+    expect(statSync(bundlePath).mode & 0o777).toBe(0o600);
+  });
+
+  it('logs the export with who and to whom, as an entry of that verification', () => {
+    const out = join(dir, 'to-cps.json');
+    expect(vcb(['audit', 'export', '--db', db, '--verification', verificationId, '--out', out, '--to', 'CPS', '--actor', 'psd:inspector-7', '--purpose', 'file']).status).toBe(0);
+    const shown = JSON.parse(vcb(['audit', 'show', '--db', db, '--verification', verificationId, '--json', '--actor', 'test']).stdout) as { type: string; actor?: string; data: Record<string, unknown> }[];
+    const exports = shown.filter((entry) => entry.type === 'audit.exported');
+    expect(exports.map((entry) => [entry.actor, entry.data.recipient])).toEqual([
+      [expect.stringMatching(/^cli:/), 'unstated'],
+      ['psd:inspector-7', 'CPS'],
+    ]);
+  });
+
+  it.each([0.02, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.97])('refuses the bundle with a bit flipped %f of the way through', (fraction) => {
+    const bytes = Buffer.from(bundleText);
+    const at = Math.floor(bytes.length * fraction);
+    bytes[at] = bytes[at]! ^ 0x04;
+    const path = join(dir, `flip-${fraction}.json`);
+    writeFileSync(path, bytes);
+    const result = vcb(['audit', 'verify-bundle', path, '--json']);
+    expect(result.status).toBe(1);
+    expect(json(result)).toMatchObject({ ok: false, reason: expect.stringMatching(/^(malformed|signature|wrong-key|origin|leaf-altered|inclusion|foreign-entry|order|incomplete)$/) });
+  });
+
+  it('says incomplete when an entry is dropped', () => {
+    const bundle = JSON.parse(bundleText) as { entries: unknown[] };
+    bundle.entries.splice(2, 1);
+    expect(verifyBundle(`${JSON.stringify(bundle, null, 2)}\n`)).toMatchObject({ status: 1, result: { ok: false, reason: 'incomplete' } });
+  });
+
+  it('says wrong-key when presented with another key, given as text or as a .pub file', () => {
+    const made = vcb(['audit', 'keygen', '--name', 'police.example/other', '--out', join(dir, 'other'), '--json']);
+    expect(made.status).toBe(0);
+    const other = json(made) as { verifierKey: string; verifierKeyFile: string };
+    expect(verifyBundle(bundleText, '--key', other.verifierKey)).toMatchObject({ status: 1, result: { reason: 'wrong-key' } });
+    const text = vcb(['audit', 'verify-bundle', bundlePath, '--key', other.verifierKeyFile]);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^INVALID: wrong-key: /);
+  });
+});
+
+describe('a checkpoint kept outside the database', () => {
+  const saved = join(dir, 'saved.txt');
+  beforeAll(() => {
+    expect(vcb(['audit', 'checkpoint', '--db', db, '--out', saved]).status).toBe(0);
+  });
+
+  it('prints the latest checkpoint as a signed note, and saves the same', () => {
+    const printed = vcb(['audit', 'checkpoint', '--db', db]);
+    expect(printed.status).toBe(0);
+    expect(`${printed.stdout}`).toBe(readFileSync(saved, 'utf8'));
+    expect(printed.stdout).toMatch(/^sandbox\.vcb\.invalid\/demo\n\d+\n[A-Za-z0-9+/]{43}=\n\n— sandbox\.vcb\.invalid\/demo [A-Za-z0-9+/]+=*\n$/);
+  });
+
+  it('confirms an intact log, however it has grown since', () => {
+    const result = vcb(['audit', 'verify', '--db', db, '--checkpoint', saved, '--key', verifierKey, '--json']);
+    expect(result.status).toBe(0);
+    expect(json(result)).toMatchObject({ ok: true, checkpoint: { size: expect.any(Number) } });
+  });
+
+  it('says truncated for a database cut below the checkpoint', () => {
+    const size = Number(readFileSync(saved, 'utf8').split('\n')[1]);
+    const copy = copyOf('truncated');
+    truncateLog(copy, size - 3);
+    expect(vcb(['audit', 'verify', '--db', copy, '--json']).status).toBe(0);
+    const result = vcb(['audit', 'verify', '--db', copy, '--checkpoint', saved, '--key', verifierKey, '--json']);
+    expect(result.status).toBe(1);
+    expect(json(result)).toMatchObject({ ok: false, reason: 'truncated', checkpoint: { size } });
+  });
+
+  it('says inconsistent for history rewritten with every hash recomputed, which the log alone cannot see', () => {
+    const copy = copyOf('rewritten');
+    rewriteHistory(copy, 4, (data) => ({ ...data, participant: { role: 'other-side' } }));
+    expect(vcb(['audit', 'verify', '--db', copy, '--json']).status).toBe(0);
+    const result = vcb(['audit', 'verify', '--db', copy, '--checkpoint', saved, '--key', verifierKey, '--json']);
+    expect(result.status).toBe(1);
+    expect(json(result)).toMatchObject({ ok: false, reason: 'inconsistent', detail: expect.stringMatching(/rewritten/) });
+    const text = vcb(['audit', 'verify', '--db', copy, '--checkpoint', saved, '--key', verifierKey]);
+    expect(text.stdout).toMatch(/^AUDIT_TAMPERED: inconsistent: /);
+  });
+
+  it('refuses a saved checkpoint that does not open with the key, as a usage error', () => {
+    const other = vcb(['audit', 'keygen', '--name', 'police.example/third', '--out', join(dir, 'third'), '--json']);
+    const result = vcb(['audit', 'verify', '--db', db, '--checkpoint', saved, '--key', (json(other) as { verifierKey: string }).verifierKey]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^vcb: INVALID_INPUT: the checkpoint in .* does not open with that key \(wrong-key\)/);
+  });
+});
+
+describe('keys', () => {
+  it('keygen writes a 0600 secret and a public file, and prints only the verifier key', () => {
+    const result = vcb(['audit', 'keygen', '--name', 'police.example/vcb', '--out', join(dir, 'force')]);
+    expect(result.status).toBe(0);
+    const secret = readFileSync(join(dir, 'force.key'), 'utf8');
+    const published = readFileSync(join(dir, 'force.pub'), 'utf8').trim();
+    expect(secret).toMatch(/^PRIVATE\+KEY\+police\.example\/vcb\+[0-9a-f]{8}\+/);
+    expect(statSync(join(dir, 'force.key')).mode & 0o777).toBe(0o600);
+    expect(result.stdout.split('\n')[0]).toBe(published);
+    expect(result.stdout + result.stderr).not.toContain(seedOf(secret));
+    const again = vcb(['audit', 'keygen', '--name', 'police.example/vcb', '--out', join(dir, 'force')]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('signs a fresh checkpoint with a key from a file or the environment, never printing the secret', () => {
+    vcb(['audit', 'keygen', '--name', 'police.example/signer', '--out', join(dir, 'signer')]);
+    const secret = readFileSync(join(dir, 'signer.key'), 'utf8').trim();
+    const copy = copyOf('signed');
+    const fromFile = vcb(['audit', 'checkpoint', '--db', copy, '--sign', '--signing-key', join(dir, 'signer.key'), '--json']);
+    expect(fromFile.status).toBe(0);
+    expect(json(fromFile)).toMatchObject({ origin: 'police.example/signer', verifierKey: readFileSync(join(dir, 'signer.pub'), 'utf8').trim() });
+    const fromEnv = vcb(['audit', 'checkpoint', '--db', copy, '--sign', '--json'], { VCB_CHECKPOINT_KEY: secret });
+    expect(fromEnv.status).toBe(0);
+    expect((json(fromEnv) as { size: number }).size).toBe((json(fromFile) as { size: number }).size + 1);
+    for (const output of [fromFile, fromEnv]) expect(output.stdout + output.stderr).not.toContain(seedOf(secret));
+  });
+
+  it('refuses a malformed key file without repeating it', () => {
+    const bad = join(dir, 'bad.key');
+    writeFileSync(bad, 'PRIVATE+KEY+x+00000000+c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n');
+    const result = vcb(['audit', 'checkpoint', '--db', copyOf('bad-key'), '--sign', '--signing-key', bad]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^vcb: INVALID_CONFIG: /);
+    expect(result.stderr).not.toContain('c2VjcmV0');
+  });
+});
+
+describe('vcb audit evidence usage', () => {
+  it.each([
+    [['audit', 'checkpoint', '--help']],
+    [['audit', 'export', '--help']],
+    [['audit', 'verify-bundle', '--help']],
+    [['audit', 'keygen', '-h']],
+  ])('prints help for %j', (args) => {
+    const result = vcb(args);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: vcb audit/);
+  });
+
+  it.each([
+    [['audit', 'verify-bundle'], 'INVALID_INPUT'],
+    [['audit', 'verify-bundle', 'missing.json'], 'NOT_FOUND'],
+    [['audit', 'verify-bundle', 'a.json', 'b.json'], 'INVALID_INPUT'],
+    [['audit', 'verify-bundle', 'bundle.json', '--key', 'not-a-key'], 'INVALID_INPUT'],
+    [['audit', 'verify', '--db', 'x.db', '--checkpoint', 'saved.txt'], 'INVALID_INPUT'],
+    [['audit', 'export', '--db', 'x.db', '--verification', 'vrf_unknown', '--out', 'nope.json'], 'NOT_FOUND'],
+    [['audit', 'export', '--db', 'x.db', '--verification', 'v', '--out', 'bundle.json'], 'INVALID_INPUT'],
+    [['audit', 'export', '--db', 'x.db', '--verification', 'v', '--out', 'n.json', '--disclose', 'email=a@b'], 'INVALID_INPUT'],
+    [['audit', 'checkpoint', '--db', 'x.db', '--sign'], 'INVALID_CONFIG'],
+    [['audit', 'keygen', '--name', 'has space', '--out', 'k'], 'INVALID_CONFIG'],
+  ])('fails %j with one line and a stable code', (args, code) => {
+    const result = vcb(args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^vcb: ${code}: [^\\n]+\\n$`));
+  });
+
+  it('refuses to disclose without the keys, and leaves no export record or file behind', () => {
+    const before = json(vcb(['audit', 'verify', '--db', db, '--json'])).entries as number;
+    const out = join(dir, 'disclosed.json');
+    const result = vcb(['audit', 'export', '--db', db, '--verification', verificationId, '--out', out, '--disclose', 'phone=+447911123456']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^vcb: INVALID_CONFIG: --disclose needs VCB_PERSONAL_DATA_KEY/);
+    expect(existsSync(out)).toBe(false);
+    expect(json(vcb(['audit', 'verify', '--db', db, '--json'])).entries).toBe(before + 1);
+  });
+});
