@@ -426,7 +426,7 @@ describe('per-platform access and device readiness', () => {
     );
     expect(decision.kind === 'call' && decision.chosen.roomId).toBe('r2');
     expect(decision.rejected).toEqual([{ provider: 'facetime', roomId: 'r1', reason: 'device-unready', detail: 'Room r1: no FaceTime web links left' }]);
-    expect(asked[0]).toEqual({ device: { id: 'dev-r1', handle: 'a@example.test' }, otherSide: { platform: 'android', access: 'browser' } });
+    expect(asked[0]).toEqual({ device: { id: 'dev-r1', handle: 'a@example.test' }, otherSide: { platform: 'android', access: 'browser' }, flow: 'citizen-device' });
     expect(lease.asked).toEqual(['r2']);
   });
 
