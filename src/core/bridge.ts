@@ -162,6 +162,30 @@ export function createBridge(options: BridgeOptions): Bridge {
     await signCheckpoint();
   }
 
+  // Evidence after the seal (call records come only after a Teams meeting ends) gets a new seal, so the
+  // latest seal, which is what a bundle carries, lists it too. Repeats while one is running coalesce.
+  const resealing = new Map<string, { again: boolean }>();
+  function resealLater(verificationId: string): void {
+    const running = resealing.get(verificationId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    resealing.set(verificationId, state);
+    const reseal = async () => {
+      try {
+        do {
+          state.again = false;
+          await sealAndSign(verificationId);
+        } while (state.again);
+      } finally {
+        resealing.delete(verificationId);
+      }
+    };
+    track(reseal());
+  }
+
   // Restarts must not postpone the daily checkpoint for ever, so its age is read from the log, not a timer.
   async function signIfDue(): Promise<void> {
     const latest = await latestCheckpoint(store);
@@ -248,6 +272,9 @@ export function createBridge(options: BridgeOptions): Bridge {
       append,
       reportBackgroundError,
       track: (work) => track(work, verification.id),
+      lateEvidence: () => {
+        if (checkpoints) resealLater(verification.id);
+      },
       pollProvider: (providerCallId) => pollProvider(getCall().provider!, verification.id, providerCallId),
       async confirmOutcome(providerCallId, outcome) {
         const adapter = adapterFor(getCall().provider!)!;

@@ -47,6 +47,8 @@ export interface CallRuntime {
   track(pending: Promise<unknown>): void;
   /** Asks a polling provider for the call's events and logs the new ones; resolves to what it logged. */
   pollProvider(providerCallId: string): Promise<AuditEntry[]>;
+  /** Tells the bridge evidence arrived after the call ended (a Teams call record), so its seal is renewed. */
+  lateEvidence(): void;
   /** Sends the other side the outcome through the provider, if its adapter can; never throws. */
   confirmOutcome(providerCallId: string, outcome: RecordedOutcome): Promise<{ ok: boolean; error?: JsonObject } | undefined>;
 }
@@ -293,6 +295,7 @@ export class VerificationCall {
         },
         moves ? target : undefined,
       );
+      if (data.late === true) this.runtime.lateEvidence();
       if (this.currentState === 'ended' && moves) {
         // The provider ended it; release what we hold there too, without keeping its webhook waiting.
         const cleanup = this.runtime.endProviderCall(event.providerCallId);

@@ -50,6 +50,24 @@ describe('a bridge with checkpoints', () => {
     expect(signed[0]).toMatchObject({ size: seal!.index + 1, entryIndex: checkpoint!.index, verifierKey: KEY.verifierKey });
   });
 
+  it('seals again when evidence arrives after the call ended, so the latest seal lists it', async () => {
+    const box = await checkpointedSandbox();
+    const call = await box.start();
+    await box.play(call, 'ops-joined', 'other-joined', 'other-left', 'ops-left');
+    await call.end();
+    await box.bridge.idle();
+    await box.play(call, 'call-ended');
+    await box.bridge.idle();
+
+    const own = (await box.store.readEntries()).filter((entry) => entry.verificationId === call.verification.id);
+    const late = own.filter((entry) => entry.data.late === true);
+    expect(late.map((entry) => entry.type)).toEqual(['call.ended']);
+    const seals = ofType(own, 'verification.sealed');
+    expect(seals.length).toBeGreaterThanOrEqual(2);
+    const latest = seals.at(-1)!;
+    for (const entry of late) expect(latest.data.entries).toContain(entry.index);
+  });
+
   it('seals and signs for a call that fails before it starts', async () => {
     const box = await checkpointedSandbox();
     const call = await box.start({ citizen: { apps: ['facetime'], platform: 'ios', browser: false } });
