@@ -45,6 +45,7 @@ export * from './core/personal-data.js';
 export * from './core/provider-time.js';
 export * from './core/reference.js';
 export * from './core/reference-lookup.js';
+export * from './core/room-directory.js';
 export * from './core/router.js';
 export type { CallerInput, StartVerificationInput } from './core/start-input.js';
 export * from './core/types.js';

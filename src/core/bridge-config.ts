@@ -32,7 +32,7 @@ export function checkAdapters(adapters: readonly CallAdapter[]): void {
 }
 
 /** Validates and normalises the rooms: unique ids, one device each, E.164 numbers, known providers. */
-export function checkRooms(rooms: readonly OpsRoom[], providers: Set<string>): OpsRoom[] {
+export function checkRooms(rooms: readonly OpsRoom[], providers: Pick<ReadonlySet<string>, 'has'>): OpsRoom[] {
   const roomIds = new Set<string>();
   const deviceIds = new Set<string>();
   return rooms.map((room, i) => {
