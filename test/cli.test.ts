@@ -33,6 +33,27 @@ function tamperedCopy(name: string, sql: string): string {
   return copy;
 }
 
+describe('vcb reference', () => {
+  it('shows the ops console a reference once, then refuses it, logging every lookup', () => {
+    const path = join(dir, 'reference.db');
+    const demo = JSON.parse(vcb('demo', '--db', path, '--json').stdout) as { reference: string; verificationId: string };
+    const found = vcb('reference', demo.reference.toLowerCase(), '--db', path, '--actor', 'console:sgt1', '--json');
+    expect(found.status).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ outcome: 'found', verificationId: demo.verificationId, officer: { collarNumber: '4721AB' }, officerCheck: { status: 'on-duty' } });
+    const again = vcb('reference', demo.reference, '--db', path);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toMatch(/ALREADY-USED/);
+    expect(vcb('reference', 'ZZZ-ZZZ', '--db', path).stdout).toMatch(/UNKNOWN/);
+    expect(vcb('reference', 'nope', '--db', path)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^vcb: INVALID_INPUT/) });
+    const shown = JSON.parse(vcb('audit', 'show', '--db', path, '--json').stdout) as { type: string; actor?: string; data: { outcome?: string } }[];
+    expect(shown.filter((e) => e.type === 'reference.looked-up').map((e) => [e.actor, e.data.outcome])).toEqual([
+      ['console:sgt1', 'found'],
+      [expect.stringMatching(/^cli:/), 'already-used'],
+      [expect.stringMatching(/^cli:/), 'unknown'],
+    ]);
+  });
+});
+
 describe('vcb demo', () => {
   beforeAll(() => {
     const demo = vcb('demo', '--db', db);

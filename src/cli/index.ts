@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BridgeError } from '../index.js';
 import { AUDIT_HELP, runAudit, type CommandResult } from './audit.js';
 import { runDemo } from './demo.js';
+import { runReference } from './reference.js';
 
 const HELP = `Usage: vcb <command> [options]
 
@@ -14,6 +15,7 @@ Commands:
   audit export         write one verification's evidence bundle, logging the export
   audit verify-bundle  check an evidence bundle offline
   audit keygen         make a checkpoint signing key
+  reference CODE       what the ops console sees for a reference; works once (vcb reference --help)
 
 Options:
   -h, --help           show help (also after any command)
@@ -27,6 +29,7 @@ async function main(argv: string[]): Promise<CommandResult> {
   if (command === '--version') return { output: version(), exitCode: 0 };
   if (command === 'demo') return runDemo(rest);
   if (command === 'audit') return runAudit(rest);
+  if (command === 'reference') return runReference(rest);
   throw new BridgeError('INVALID_INPUT', `unknown command "${command}" (try vcb --help)`);
 }
 

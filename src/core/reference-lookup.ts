@@ -46,7 +46,7 @@ export async function lookUpReference(
   }
   const reference = parseVerificationReference(options.reference);
   // References are unique only among unexpired ones, so the newest verification carrying it is the one meant.
-  const created = (await store.readEntries()).filter((e) => e.type === 'verification.created' && e.data.reference === reference).at(-1);
+  const created = (await store.readEntries({ type: 'verification.created' })).filter((e) => e.data.reference === reference).at(-1);
   if (created === undefined) return logged(write, options.actor, { outcome: 'unknown', reference });
   const verificationId = created.verificationId!;
   const entries = await store.readEntries({ verificationId });
