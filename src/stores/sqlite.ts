@@ -3,6 +3,7 @@ import {
   assertEntryQuery,
   assertLeaseRequest,
   BridgeError,
+  entryColumns,
   MerkleFrontier,
   nextLease,
   prepareAppend,
@@ -76,16 +77,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
     const { entry } = prepared;
     statements.insert.run({
-      idx: entry.index,
-      verification_id: entry.verificationId ?? null,
-      type: entry.type,
-      at: entry.at,
-      provider_at: entry.providerAt ?? null,
-      source: entry.source,
-      provider: entry.provider ?? null,
-      actor: entry.actor ?? null,
-      provider_event_id: entry.providerEventId ?? null,
-      data: JSON.stringify(entry.data),
+      ...entryColumns(entry),
       leaf_hash: Buffer.from(prepared.leafHash),
       tree_root: Buffer.from(prepared.rootAfter),
     });
