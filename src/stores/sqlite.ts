@@ -1,17 +1,21 @@
 import Database from 'better-sqlite3';
 import {
   assertEntryQuery,
+  assertLeaseFence,
   assertLeaseRequest,
   BridgeError,
+  checkLeaseFence,
   entryColumns,
   MerkleFrontier,
   nextLease,
   prepareAppend,
   verifyStoredRows,
   type AuditEntry,
+  type AuditEntryInput,
   type BridgeStore,
   type DeviceLease,
   type EntryQuery,
+  type LeaseFence,
   type StoredRow,
 } from '../index.js';
 import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow } from './sqlite/schema.js';
@@ -71,10 +75,11 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     return base;
   }
 
-  const appendTransaction = db.transaction((input: Parameters<BridgeStore['append']>[0], atMs: number) => {
+  const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, fence: LeaseFence | undefined) => {
     const last = statements.tail.get();
     const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
+    if (fence) checkLeaseFence(fence, statements.lease.get(fence.deviceId)?.epoch);
     const { entry } = prepared;
     statements.insert.run({
       ...entryColumns(entry),
@@ -117,8 +122,9 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs) {
-      const prepared = guard('append', () => appendTransaction.immediate(input, atMs));
+    async append(input, atMs, fence) {
+      if (fence) assertLeaseFence(fence);
+      const prepared = guard('append', () => appendTransaction.immediate(input, atMs, fence));
       frontier = prepared.frontier;
       return prepared.entry;
     },
