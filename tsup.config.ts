@@ -5,6 +5,7 @@ export const entries = {
   index: 'src/index.ts',
   'adapters/daily': 'src/adapters/daily.ts',
   'stores/memory': 'src/stores/memory.ts',
+  'stores/postgres': 'src/stores/postgres.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',

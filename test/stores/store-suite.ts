@@ -498,9 +498,10 @@ export function testStore(name: string, create: StoreFactory): void {
       const take = (holder: string, nowMs: number) => store.acquireLease({ deviceId: 'ops-1', holder, ttlMs: TTL, nowMs });
       const fenced = (n: number, epoch: number, deviceId = 'ops-1') => store.append(simple(n), T0 + n, { deviceId, epoch });
 
-      async function expectRefused(promise: Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
+      // Takes a thunk: a promise made before `head()` is awaited could reject with nobody listening yet.
+      async function expectRefused(write: () => Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
         const before = await store.head();
-        const error = await expectBridgeError(promise, code);
+        const error = await expectBridgeError(write(), code);
         const after = await store.head();
         expect(after.size, 'a refused write must leave the log as it was').toBe(before.size);
         expect(toHex(after.root)).toBe(toHex(before.root));
@@ -520,7 +521,7 @@ export function testStore(name: string, create: StoreFactory): void {
         await fenced(0, 1);
         const successor = await take('ver-b', NOW + TTL);
         expect(successor?.epoch).toBe(2);
-        const error = await expectRefused(fenced(1, 1), 'LEASE_LOST');
+        const error = await expectRefused(() => fenced(1, 1), 'LEASE_LOST');
         expect(error.details).toEqual({ deviceId: 'ops-1', epoch: 1, latestEpoch: 2 });
         expect((await fenced(2, 2)).index).toBe(1);
         expect((await store.readEntries()).map((e) => e.data.n)).toEqual([0, 2]);
@@ -529,7 +530,7 @@ export function testStore(name: string, create: StoreFactory): void {
       it('refuses the old epoch once the same holder has re-acquired after expiry', async () => {
         await take('ver-a', NOW);
         expect((await take('ver-a', NOW + TTL))?.epoch).toBe(2);
-        await expectRefused(fenced(0, 1), 'LEASE_LOST');
+        await expectRefused(() => fenced(0, 1), 'LEASE_LOST');
         expect((await fenced(1, 2)).index).toBe(0);
       });
 
@@ -540,14 +541,14 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
         expect((await fenced(1, 1)).index).toBe(1);
         await take('ver-b', NOW + TTL);
-        await expectRefused(fenced(2, 1), 'LEASE_LOST');
+        await expectRefused(() => fenced(2, 1), 'LEASE_LOST');
       });
 
       it('refuses an epoch the device was never leased with, and a device never leased', async () => {
         await take('ver-a', NOW);
-        const ahead = await expectRefused(fenced(0, 2), 'LEASE_LOST');
+        const ahead = await expectRefused(() => fenced(0, 2), 'LEASE_LOST');
         expect(ahead.details).toEqual({ deviceId: 'ops-1', epoch: 2, latestEpoch: 1 });
-        const unknown = await expectRefused(fenced(1, 1, 'ops-never'), 'LEASE_LOST');
+        const unknown = await expectRefused(() => fenced(1, 1, 'ops-never'), 'LEASE_LOST');
         expect(unknown.details).toEqual({ deviceId: 'ops-never', epoch: 1 });
         expect(await store.currentLease('ops-never', NOW)).toBeNull();
       });
@@ -559,7 +560,7 @@ export function testStore(name: string, create: StoreFactory): void {
         ['no epoch', { deviceId: 'ops-1' }],
       ])('rejects a fence with %s as INVALID_INPUT', async (_label, fence) => {
         await take('ver-a', NOW);
-        await expectRefused(store.append(simple(0), T0, fence as LeaseFence), 'INVALID_INPUT');
+        await expectRefused(() => store.append(simple(0), T0, fence as LeaseFence), 'INVALID_INPUT');
       });
 
       it('reports invalid input first, then a lost lease, then a duplicate event', async () => {
@@ -567,9 +568,9 @@ export function testStore(name: string, create: StoreFactory): void {
         await store.append({ ...simple(0), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 1 });
         await take('ver-b', NOW + TTL);
         const stale = { deviceId: 'ops-1', epoch: 1 };
-        await expectRefused(store.append({ ...simple(1), type: 'Bad Type' }, T0, stale), 'INVALID_INPUT');
-        await expectRefused(store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, stale), 'LEASE_LOST');
-        await expectRefused(store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 2 }), 'DUPLICATE_EVENT');
+        await expectRefused(() => store.append({ ...simple(1), type: 'Bad Type' }, T0, stale), 'INVALID_INPUT');
+        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, stale), 'LEASE_LOST');
+        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 2 }), 'DUPLICATE_EVENT');
       });
 
       it('orders every write of a taken-over lease before the successor’s first write, under concurrency', async () => {
