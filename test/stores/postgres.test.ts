@@ -120,6 +120,59 @@ describePostgres('postgres store', (url) => {
       });
     });
 
+    describe('while another transaction has the lease row locked', () => {
+      /** Locks ops-1's lease row as a concurrent lease change would, until `unlock` is called. */
+      async function lockLeaseRow(schema: string): Promise<{ unlock: () => Promise<void> }> {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query('BEGIN');
+        expect((await client.query(`SELECT 1 FROM "${schema}".device_leases WHERE device_id = 'ops-1' FOR UPDATE`)).rowCount).toBe(1);
+        return {
+          unlock: async () => {
+            await client.query('COMMIT');
+            await client.end();
+          },
+        };
+      }
+      const request = (holder: string, nowMs: number) => ({ deviceId: 'ops-1', holder, ttlMs: 30_000, nowMs });
+      const settledWithin = async <T>(promise: Promise<T>, ms: number) =>
+        Promise.race([promise.then(() => true), sleep(ms).then(() => false)]);
+
+      it('answers busy at once to a contender for a live lease, without queueing', async () => {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await s.acquireLease(request('ver-a', T0));
+        const lock = await lockLeaseRow(schema);
+        try {
+          const contender = s.acquireLease(request('ver-b', T0 + 1_000));
+          expect(await settledWithin(contender, 2_000)).toBe(true);
+          expect(await contender).toBeNull();
+        } finally {
+          await lock.unlock();
+        }
+      });
+
+      it('makes the holder renewing, or contenders for a lapsed lease, wait for the row and then decide one by one', async () => {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await s.acquireLease(request('ver-a', T0));
+        let lock = await lockLeaseRow(schema);
+        const renewal = s.acquireLease(request('ver-a', T0 + 1_000));
+        expect(await settledWithin(renewal, 300)).toBe(false);
+        await lock.unlock();
+        expect(await renewal).toEqual({ deviceId: 'ops-1', holder: 'ver-a', epoch: 1, expiresAtMs: T0 + 31_000 });
+
+        // Two contenders for the lapsed lease both wait; once the row is free exactly one of them gets it.
+        lock = await lockLeaseRow(schema);
+        const takeovers = Promise.all([s.acquireLease(request('ver-b', T0 + 31_000)), s.acquireLease(request('ver-c', T0 + 31_000))]);
+        expect(await settledWithin(takeovers, 300)).toBe(false);
+        await lock.unlock();
+        const winners = (await takeovers).filter((lease) => lease !== null);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]).toMatchObject({ deviceId: 'ops-1', epoch: 2, expiresAtMs: T0 + 61_000 });
+      });
+    });
+
     describe('shared by several store objects (several app servers)', () => {
       it('keeps one consistent log when two stores with their own pools append alternately', async () => {
         const schema = newSchema();

@@ -613,6 +613,20 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(await store.currentLease('ops-1', T0)).toEqual(winners[0]);
       });
 
+      it('gives a lapsed device to exactly one of 50 simultaneous acquirers, with the next epoch', async () => {
+        // A device leased before has a row already, so nothing but the store's own locking keeps this race fair.
+        await store.acquireLease({ deviceId: 'ops-1', holder: 'ver-first', ttlMs: 1_000, nowMs: T0 });
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.acquireLease({ deviceId: 'ops-1', holder: `ver-${i}`, ttlMs: 60_000, nowMs: T0 + 1_000 }),
+          ),
+        );
+        const winners = results.filter((lease): lease is DeviceLease => lease !== null);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]?.epoch).toBe(2);
+        expect(await store.currentLease('ops-1', T0 + 1_000)).toEqual(winners[0]);
+      });
+
       it('gives 200 simultaneous appends the indexes 0..199, each once', async () => {
         const returned = await Promise.all(
           Array.from({ length: 200 }, (_, i) => store.append(simple(i, { verificationId: `ver-${i % 7}` }), T0 + i)),
