@@ -304,6 +304,35 @@ describePostgres('postgres store', (url) => {
       });
     });
 
+    describe('least privilege', () => {
+      const role = `vcb_test_role_${Math.random().toString(16).slice(2, 10)}`;
+      afterEach(async () => {
+        await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+      });
+
+      it('runs as a role that may read and write the tables but not create anything', async () => {
+        const schema = newSchema();
+        await store({ connectionString: url, schema }).head();
+        await adminQuery(`CREATE ROLE ${role} LOGIN`);
+        await adminQuery(`GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+        await adminQuery(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
+        const asRole = new URL(url);
+        asRole.username = role;
+        asRole.password = '';
+        const s = store({ connectionString: asRole.href, schema });
+        try {
+          expect((await s.append(input(0), T0)).index).toBe(0);
+          expect((await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: 0 }))?.epoch).toBe(1);
+          expect((await s.verify()).ok).toBe(true);
+          await expectBridgeError(store({ connectionString: asRole.href, schema: newSchema() }).head(), 'STORE_FAILED');
+        } finally {
+          await s.close();
+          await adminQuery(`REVOKE ALL ON ALL TABLES IN SCHEMA "${schema}" FROM ${role}`);
+          await adminQuery(`REVOKE ALL ON SCHEMA "${schema}" FROM ${role}`);
+        }
+      });
+    });
+
     describe('tamper evidence in the database', () => {
       async function tamperedStore(sql: string): Promise<BridgeStore> {
         const schema = newSchema();
