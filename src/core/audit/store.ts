@@ -29,7 +29,7 @@ export interface LeaseRequest {
   holder: string;
   /** How long the lease lasts from `nowMs`. */
   ttlMs: number;
-  /** The caller's clock reading, in epoch milliseconds. */
+  /** The caller's clock reading, in epoch milliseconds; a store that keeps one clock for all its servers (PostgreSQL's default) uses its own. */
   nowMs: number;
 }
 
