@@ -57,12 +57,12 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
   if (leaseClock !== 'database' && leaseClock !== 'caller') {
     throw new BridgeError('INVALID_CONFIG', `leaseClock must be 'database' or 'caller', not ${JSON.stringify(leaseClock)}`);
   }
-  let opened: Promise<{ pool: Pool; owned: boolean; leases: PostgresLeases }> | undefined;
+  let opened: Promise<OpenedStore> | undefined;
   let closed = false;
   // Trusted copy of the tree, brought up to date inside each append in case another process appended.
   let frontier = new MerkleFrontier();
 
-  function open(): Promise<{ pool: Pool; owned: boolean; leases: PostgresLeases }> {
+  function open(): Promise<OpenedStore> {
     opened ??= (async () => {
       const { pool, owned } = await openPool(source);
       try {
@@ -90,7 +90,13 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     }
   }
 
-  async function appendInTransaction(client: PoolClient, leases: PostgresLeases, input: AuditEntryInput, atMs: number, fence?: LeaseFence) {
+  async function appendInTransaction(
+    client: PoolClient,
+    leases: PostgresLeases,
+    input: AuditEntryInput,
+    atMs: number,
+    fence: LeaseFence | undefined,
+  ): Promise<PreparedAppend> {
     // Forcing synchronous_commit up only from `off`: every other level already flushes this server's WAL before COMMIT returns.
     await client.query(`${appendLockSql(tables)}, CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', true) END`);
     const last = (await client.query<{ idx: string; at: string }>(`SELECT idx, at FROM ${tables.entries} ORDER BY idx DESC LIMIT 1`)).rows[0];
@@ -131,7 +137,7 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     kind: STORE_NAME,
     async append(input, atMs, fence) {
       if (fence) assertLeaseFence(fence);
-      const prepared: PreparedAppend = await run('append', (pool, leases) =>
+      const prepared = await run('append', (pool, leases) =>
         inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, fence)),
       );
       // Concurrent appends of this process may finish out of order; keep the larger tree.
@@ -170,6 +176,12 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
       if (store?.owned) await store.pool.end();
     },
   };
+}
+
+interface OpenedStore {
+  pool: Pool;
+  owned: boolean;
+  leases: PostgresLeases;
 }
 
 function poolSource(options: PostgresStoreOptions): PoolSource {

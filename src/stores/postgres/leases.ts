@@ -15,8 +15,11 @@ interface LeaseRow {
 
 /** Device lease operations on one schema's `device_leases` table. */
 export interface PostgresLeases {
+  /** `BridgeStore.acquireLease`, in one transaction. */
   acquire(request: LeaseRequest): Promise<DeviceLease | null>;
+  /** `BridgeStore.releaseLease`, in one statement. */
   release(deviceId: string, holder: string): Promise<boolean>;
+  /** `BridgeStore.currentLease`. */
   current(deviceId: string, nowMs: number): Promise<DeviceLease | null>;
   /** The device's latest epoch, read under a share lock so no lease change commits before the caller's transaction ends. */
   latestEpochForWrite(client: PoolClient, deviceId: string): Promise<number | undefined>;
