@@ -39,6 +39,9 @@ if (!existsSync(fileURLToPath(dist(`stores/${kind}.js`)))) fail('dist/ is missin
 
 const target = kind === 'sqlite' ? sqliteTarget(options.file) : await postgresTarget(options.url);
 const stats = { store: kind, rounds: 0, acknowledged: 0, killedBeforeReady: 0, roundsWithoutAck: 0, committedUnacknowledged: 0 };
+// How long one append takes here, learnt as the rounds go: a kill time scaled by it lands at a random
+// point within the first few appends whether the machine is fast or loaded.
+let appendMs = 10;
 const started = performance.now();
 let failed = false;
 let next; // the child started ahead of its round, killed if the run ends early
@@ -122,20 +125,27 @@ function startChild(round) {
 /** Lets the child go and SIGKILLs it: mostly while it appends, sometimes while it is still opening the store. */
 async function killWhileAppending({ process: child, output, exited }) {
   let ready = false;
+  let readyAt;
   let timer;
+  const ackTimes = [];
   const killAfter = (ms) => (timer = setTimeout(() => child.kill('SIGKILL'), ms));
   const early = Math.random() < 0.1;
   child.stdout.on('data', () => {
     if (!ready && output.stdout.startsWith('ready\n')) {
       ready = true;
-      if (!early) killAfter(Math.random() * 200);
+      readyAt = performance.now();
+      if (!early) killAfter(Math.random() * 12 * appendMs);
     }
+    const completeLines = output.stdout.split('\n').length - 1;
+    while (ackTimes.length < completeLines - 1) ackTimes.push(performance.now()); // the first line is "ready"
   });
   child.stdin.write('go\n');
   if (early) killAfter(Math.random() * 15);
   const { code, signal } = await exited;
   clearTimeout(timer);
   if (signal !== 'SIGKILL') throw new Error(`the child stopped by itself (${code}): ${output.stderr}`);
+  // From "ready", so a first append slowed by connecting counts too and the estimate cannot shrink to nothing.
+  if (ackTimes.length > 0) appendMs = 0.8 * appendMs + (0.2 * (ackTimes.at(-1) - readyAt)) / ackTimes.length;
   // Only whole lines count: a line cut by the kill was not an acknowledgement the child finished reporting.
   const { stdout } = output;
   const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '' && line !== 'ready');
