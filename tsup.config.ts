@@ -11,6 +11,7 @@ export const entries = {
   'adapters/whatsapp': 'src/adapters/whatsapp.ts',
   'adapters/zoom': 'src/adapters/zoom.ts',
   'stores/memory': 'src/stores/memory.ts',
+  'stores/postgres': 'src/stores/postgres.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',

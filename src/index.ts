@@ -2,6 +2,7 @@
 export * from './core/adapter.js';
 export * from './core/audit/access.js';
 export * from './core/audit/entry.js';
+export * from './core/audit/entry-columns.js';
 export * from './core/audit/entry-query.js';
 export * from './core/audit/merkle.js';
 export * from './core/audit/store.js';

@@ -1,8 +1,10 @@
 import {
   assertEntryQuery,
   assertLeafHashRange,
+  assertLeaseFence,
   assertLeaseRequest,
   BridgeError,
+  checkLeaseFence,
   MerkleFrontier,
   nextLease,
   prepareAppend,
@@ -35,9 +37,11 @@ export default function memoryStore(): BridgeStore {
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs) {
+    async append(input, atMs, fence) {
       open();
+      if (fence) assertLeaseFence(fence);
       const prepared = prepareAppend(input, atMs, { lastAt: rows.at(-1)?.entry.at, frontier });
+      if (fence) checkLeaseFence(fence, leases.get(fence.deviceId)?.epoch);
       const eventKey = input.providerEventId === undefined ? undefined : `${input.provider ?? ''}\u0000${input.providerEventId}`;
       if (eventKey !== undefined && providerEvents.has(eventKey)) {
         throw new BridgeError('DUPLICATE_EVENT', `event ${input.providerEventId} of ${input.provider ?? 'unknown provider'} is already logged`, {

@@ -2,16 +2,21 @@ import Database from 'better-sqlite3';
 import {
   assertEntryQuery,
   assertLeafHashRange,
+  assertLeaseFence,
   assertLeaseRequest,
   BridgeError,
+  checkLeaseFence,
+  entryColumns,
   MerkleFrontier,
   nextLease,
   prepareAppend,
   verifyStoredRows,
   type AuditEntry,
+  type AuditEntryInput,
   type BridgeStore,
   type DeviceLease,
   type EntryQuery,
+  type LeaseFence,
   type StoredRow,
 } from '../index.js';
 import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow } from './sqlite/schema.js';
@@ -75,22 +80,14 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     return base;
   }
 
-  const appendTransaction = db.transaction((input: Parameters<BridgeStore['append']>[0], atMs: number) => {
+  const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, fence: LeaseFence | undefined) => {
     const last = statements.tail.get();
     const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
+    if (fence) checkLeaseFence(fence, statements.lease.get(fence.deviceId)?.epoch);
     const { entry } = prepared;
     statements.insert.run({
-      idx: entry.index,
-      verification_id: entry.verificationId ?? null,
-      type: entry.type,
-      at: entry.at,
-      provider_at: entry.providerAt ?? null,
-      source: entry.source,
-      provider: entry.provider ?? null,
-      actor: entry.actor ?? null,
-      provider_event_id: entry.providerEventId ?? null,
-      data: JSON.stringify(entry.data),
+      ...entryColumns(entry),
       leaf_hash: Buffer.from(prepared.leafHash),
       tree_root: Buffer.from(prepared.rootAfter),
     });
@@ -130,8 +127,9 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs) {
-      const prepared = guard('append', () => appendTransaction.immediate(input, atMs));
+    async append(input, atMs, fence) {
+      if (fence) assertLeaseFence(fence);
+      const prepared = guard('append', () => appendTransaction.immediate(input, atMs, fence));
       frontier = prepared.frontier;
       return prepared.entry;
     },

@@ -19,6 +19,7 @@ import {
   type BridgeStore,
   type DeviceLease,
   type ErrorCode,
+  type LeaseFence,
   type LeaseRequest,
 } from '../../src/index.js';
 
@@ -568,6 +569,114 @@ export function testStore(name: string, create: StoreFactory): void {
       });
     });
 
+    describe('lease fencing', () => {
+      const NOW = 1_000_000;
+      const TTL = 30_000;
+      const take = (holder: string, nowMs: number) => store.acquireLease({ deviceId: 'ops-1', holder, ttlMs: TTL, nowMs });
+      const fenced = (n: number, epoch: number, deviceId = 'ops-1') => store.append(simple(n), T0 + n, { deviceId, epoch });
+
+      // Takes a thunk: a promise made before `head()` is awaited could reject with nobody listening yet.
+      async function expectRefused(write: () => Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
+        const before = await store.head();
+        const error = await expectBridgeError(write(), code);
+        const after = await store.head();
+        expect(after.size, 'a refused write must leave the log as it was').toBe(before.size);
+        expect(toHex(after.root)).toBe(toHex(before.root));
+        return error;
+      }
+
+      it('accepts a write fenced with the current epoch and logs exactly the entry, not the fence', async () => {
+        const lease = await take('ver-a', NOW);
+        const entry = await store.append(simple(0, { verificationId: 'ver-a' }), T0, { deviceId: 'ops-1', epoch: lease!.epoch });
+        expect(entry).toStrictEqual({ index: 0, at: '2026-01-01T10:00:00.000Z', verificationId: 'ver-a', type: 'test.event', source: 'sdk', data: { n: 0 } });
+        expect(await store.readEntries()).toStrictEqual([entry]);
+        expect(await store.verify()).toMatchObject({ ok: true, entries: 1 });
+      });
+
+      it('refuses a write from a holder whose lease was taken over, and accepts the successor’s', async () => {
+        await take('ver-a', NOW);
+        await fenced(0, 1);
+        const successor = await take('ver-b', NOW + TTL);
+        expect(successor?.epoch).toBe(2);
+        const error = await expectRefused(() => fenced(1, 1), 'LEASE_LOST');
+        expect(error.details).toEqual({ deviceId: 'ops-1', epoch: 1, latestEpoch: 2 });
+        expect((await fenced(2, 2)).index).toBe(1);
+        expect((await store.readEntries()).map((e) => e.data.n)).toEqual([0, 2]);
+      });
+
+      it('refuses the old epoch once the same holder has re-acquired after expiry', async () => {
+        await take('ver-a', NOW);
+        expect((await take('ver-a', NOW + TTL))?.epoch).toBe(2);
+        await expectRefused(() => fenced(0, 1), 'LEASE_LOST');
+        expect((await fenced(1, 2)).index).toBe(0);
+      });
+
+      it('still accepts the last holder after its lease lapsed or was released, while nobody has taken the device since', async () => {
+        await take('ver-a', NOW);
+        expect(await store.currentLease('ops-1', NOW + TTL)).toBeNull();
+        expect((await fenced(0, 1)).index).toBe(0);
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        expect((await fenced(1, 1)).index).toBe(1);
+        await take('ver-b', NOW + TTL);
+        await expectRefused(() => fenced(2, 1), 'LEASE_LOST');
+      });
+
+      it('refuses an epoch the device was never leased with, and a device never leased', async () => {
+        await take('ver-a', NOW);
+        const ahead = await expectRefused(() => fenced(0, 2), 'LEASE_LOST');
+        expect(ahead.details).toEqual({ deviceId: 'ops-1', epoch: 2, latestEpoch: 1 });
+        const unknown = await expectRefused(() => fenced(1, 1, 'ops-never'), 'LEASE_LOST');
+        expect(unknown.details).toEqual({ deviceId: 'ops-never', epoch: 1 });
+        expect(await store.currentLease('ops-never', NOW)).toBeNull();
+      });
+
+      it.each([
+        ['epoch 0', { deviceId: 'ops-1', epoch: 0 }],
+        ['a fractional epoch', { deviceId: 'ops-1', epoch: 1.5 }],
+        ['an empty deviceId', { deviceId: '', epoch: 1 }],
+        ['no epoch', { deviceId: 'ops-1' }],
+      ])('rejects a fence with %s as INVALID_INPUT', async (_label, fence) => {
+        await take('ver-a', NOW);
+        await expectRefused(() => store.append(simple(0), T0, fence as LeaseFence), 'INVALID_INPUT');
+      });
+
+      it('reports invalid input first, then a lost lease, then a duplicate event', async () => {
+        await take('ver-a', NOW);
+        await store.append({ ...simple(0), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 1 });
+        await take('ver-b', NOW + TTL);
+        const stale = { deviceId: 'ops-1', epoch: 1 };
+        await expectRefused(() => store.append({ ...simple(1), type: 'Bad Type' }, T0, stale), 'INVALID_INPUT');
+        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, stale), 'LEASE_LOST');
+        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 2 }), 'DUPLICATE_EVENT');
+      });
+
+      it('orders every write of a taken-over lease before the successor’s first write, under concurrency', async () => {
+        await take('ver-a', NOW);
+        const writeAs = (epoch: number, n: number) =>
+          store.append({ type: 'test.event', source: 'sdk', data: { epoch, n } }, T0, { deviceId: 'ops-1', epoch }).then(
+            () => 'ok' as const,
+            (error: unknown) => {
+              if (BridgeError.hasCode(error, 'LEASE_LOST')) return 'lost' as const;
+              throw error;
+            },
+          );
+        const racing = Array.from({ length: 30 }, (_, n) => writeAs(1, n));
+        const successor = await take('ver-b', NOW + TTL);
+        expect(successor?.epoch).toBe(2);
+        const afterTakeover = Array.from({ length: 10 }, (_, n) => writeAs(1, 100 + n));
+        const successorWrites = Array.from({ length: 10 }, (_, n) => writeAs(2, 200 + n));
+        expect(await Promise.all(afterTakeover)).toEqual(Array(10).fill('lost'));
+        expect(await Promise.all(successorWrites)).toEqual(Array(10).fill('ok'));
+        const raced = await Promise.all(racing);
+        const entries = await store.readEntries();
+        const epochs = entries.map((e) => e.data.epoch);
+        expect(epochs.filter((e) => e === 1)).toHaveLength(raced.filter((r) => r === 'ok').length);
+        expect(epochs.filter((e) => e === 2)).toHaveLength(10);
+        expect(epochs.lastIndexOf(1)).toBeLessThan(epochs.indexOf(2));
+        expect((await store.verify()).ok).toBe(true);
+      });
+    });
+
     describe('concurrency', () => {
       it('gives a device to exactly one of 50 simultaneous acquirers', async () => {
         const results = await Promise.all(
@@ -579,6 +688,20 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(winners).toHaveLength(1);
         expect(winners[0]?.epoch).toBe(1);
         expect(await store.currentLease('ops-1', T0)).toEqual(winners[0]);
+      });
+
+      it('gives a lapsed device to exactly one of 50 simultaneous acquirers, with the next epoch', async () => {
+        // A device leased before has a row already, so nothing but the store's own locking keeps this race fair.
+        await store.acquireLease({ deviceId: 'ops-1', holder: 'ver-first', ttlMs: 1_000, nowMs: T0 });
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.acquireLease({ deviceId: 'ops-1', holder: `ver-${i}`, ttlMs: 60_000, nowMs: T0 + 1_000 }),
+          ),
+        );
+        const winners = results.filter((lease): lease is DeviceLease => lease !== null);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]?.epoch).toBe(2);
+        expect(await store.currentLease('ops-1', T0 + 1_000)).toEqual(winners[0]);
       });
 
       it('gives 200 simultaneous appends the indexes 0..199, each once', async () => {

@@ -29,8 +29,19 @@ export interface LeaseRequest {
   holder: string;
   /** How long the lease lasts from `nowMs`. */
   ttlMs: number;
-  /** The caller's clock reading, in epoch milliseconds. */
+  /** The caller's clock reading, in epoch milliseconds; a store that keeps one clock for all its servers (PostgreSQL's default) uses its own. */
   nowMs: number;
+}
+
+/**
+ * Proof that a write comes from a device's lease holder: the epoch its lease was granted with. A store
+ * accepts the write only while no later lease has been granted on the device.
+ */
+export interface LeaseFence {
+  /** The device the writer holds. */
+  deviceId: string;
+  /** The epoch `acquireLease` returned to the writer. */
+  epoch: number;
 }
 
 /** Which entries to read. */
@@ -55,9 +66,10 @@ export interface BridgeStore {
   /**
    * Appends one entry: assigns the next index and `at` (the caller's `atMs`, held back never below the
    * last entry's `at`), and records the tree size and root. Throws DUPLICATE_EVENT if an entry with the
-   * same provider and providerEventId is already logged.
+   * same provider and providerEventId is already logged. With a `fence`, the check and the write are one
+   * atomic step: LEASE_LOST if the device has since been leased with a higher epoch (or never with this one).
    */
-  append(input: AuditEntryInput, atMs: number): Promise<AuditEntry>;
+  append(input: AuditEntryInput, atMs: number, fence?: LeaseFence): Promise<AuditEntry>;
   /** The current tree size and root. */
   head(): Promise<TreeHead>;
   /** Entries in index order. Callers that show them to a person log the read (see `readAuditLog`). */

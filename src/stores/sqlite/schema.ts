@@ -1,4 +1,4 @@
-import { sealEntry, type AuditEntry, type EventSource, type JsonObject } from '../../index.js';
+import { entryFromColumns, type AuditEntry, type EntryColumns } from '../../index.js';
 
 /**
  * One row per log entry. `idx` is the entry's index and the rowid; `leaf_hash` and `tree_root` are
@@ -32,17 +32,7 @@ CREATE TABLE IF NOT EXISTS device_leases (
 `;
 
 /** An `audit_entries` row as better-sqlite3 returns it. */
-export interface EntryRow {
-  idx: number;
-  verification_id: string | null;
-  type: string;
-  at: string;
-  provider_at: string | null;
-  source: string;
-  provider: string | null;
-  actor: string | null;
-  provider_event_id: string | null;
-  data: string;
+export interface EntryRow extends EntryColumns {
   leaf_hash: Buffer;
   tree_root: Buffer;
 }
@@ -57,18 +47,5 @@ export interface LeaseRow {
 
 /** Rebuilds an entry from its columns; throws if they no longer form a valid entry. */
 export function decodeEntryRow(row: EntryRow): AuditEntry {
-  return sealEntry(
-    {
-      type: row.type,
-      source: row.source as EventSource,
-      data: JSON.parse(row.data) as JsonObject,
-      ...(row.verification_id === null ? {} : { verificationId: row.verification_id }),
-      ...(row.provider === null ? {} : { provider: row.provider }),
-      ...(row.actor === null ? {} : { actor: row.actor }),
-      ...(row.provider_event_id === null ? {} : { providerEventId: row.provider_event_id }),
-      ...(row.provider_at === null ? {} : { providerAt: row.provider_at }),
-    },
-    row.idx,
-    row.at,
-  );
+  return entryFromColumns(row);
 }

@@ -1,0 +1,244 @@
+import type { Pool, PoolClient } from 'pg';
+import {
+  assertEntryQuery,
+  assertLeafHashRange,
+  assertLeaseFence,
+  assertLeaseRequest,
+  BridgeError,
+  checkLeaseFence,
+  entryColumns,
+  MerkleFrontier,
+  prepareAppend,
+  verifyStoredRows,
+  type AuditEntry,
+  type AuditEntryInput,
+  type BridgeStore,
+  type EntryQuery,
+  type LeaseFence,
+  type PreparedAppend,
+} from '../index.js';
+import { inTransaction, openPool, storeError, type PoolSource } from './postgres/connection.js';
+import { postgresLeases, type LeaseClock, type PostgresLeases } from './postgres/leases.js';
+import { migrate } from './postgres/migrate.js';
+import { appendLockSql, decodePgRow, tablesIn, type PgEntryRow, type Tables } from './postgres/schema.js';
+
+export type { LeaseClock } from './postgres/leases.js';
+
+/** Name of this store. */
+export const STORE_NAME = 'postgres';
+
+/** Options for {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /** Where the database is, e.g. `postgres://vcb@db.internal/evidence`. @default process.env.DATABASE_URL */
+  connectionString?: string;
+  /** A `pg.Pool` the app already has, instead of `connectionString`; the store leaves it open on close. */
+  pool?: Pool;
+  /** Schema for the store's tables, created with them at first use if missing. @default 'verification_call_bridge' */
+  schema?: string;
+  /** Most connections the store's own pool opens (ignored with `pool`). @default 10 */
+  maxConnections?: number;
+  /**
+   * Whose clock decides when a device lease lapses. `database`: the server's `clock_timestamp()`, so app
+   * servers with skewed clocks agree, and each request's `nowMs` is not used. `caller`: `nowMs`, as in
+   * the other stores (tests that move time by hand). @default 'database'
+   */
+  leaseClock?: LeaseClock;
+}
+
+/**
+ * The store for several app servers sharing one log: appends from any number of processes form one
+ * Merkle tree, serialised by a transaction-level advisory lock, and device leases are rows changed
+ * under `FOR UPDATE SKIP LOCKED`. Nothing is held beyond a transaction, so it works behind PgBouncer in
+ * transaction mode. `pg` is loaded at first use.
+ */
+export default function postgresStore(options: PostgresStoreOptions = {}): BridgeStore {
+  const source = poolSource(options);
+  const tables = tablesIn(options.schema ?? 'verification_call_bridge');
+  const leaseClock = options.leaseClock ?? 'database';
+  if (leaseClock !== 'database' && leaseClock !== 'caller') {
+    throw new BridgeError('INVALID_CONFIG', `leaseClock must be 'database' or 'caller', not ${JSON.stringify(leaseClock)}`);
+  }
+  let opened: Promise<OpenedStore> | undefined;
+  let closed = false;
+  // Trusted copy of the tree, brought up to date inside each append in case another process appended.
+  let frontier = new MerkleFrontier();
+
+  function open(): Promise<OpenedStore> {
+    opened ??= (async () => {
+      const { pool, owned } = await openPool(source);
+      try {
+        await migrate(pool, tables);
+      } catch (error) {
+        if (owned) await pool.end().catch(() => undefined);
+        throw error;
+      }
+      return { pool, owned, leases: postgresLeases(pool, tables, leaseClock) };
+    })().catch((error: unknown) => {
+      // A database that was down at first use may be up at the next call.
+      opened = undefined;
+      throw error;
+    });
+    return opened;
+  }
+
+  async function run<T>(action: string, work: (pool: Pool, leases: PostgresLeases) => Promise<T>): Promise<T> {
+    if (closed) throw new BridgeError('STORE_FAILED', 'the postgres store is closed');
+    try {
+      const { pool, leases } = await open();
+      return await work(pool, leases);
+    } catch (error) {
+      throw storeError(error, action);
+    }
+  }
+
+  async function appendInTransaction(
+    client: PoolClient,
+    leases: PostgresLeases,
+    input: AuditEntryInput,
+    atMs: number,
+    fence: LeaseFence | undefined,
+  ): Promise<PreparedAppend> {
+    // Forcing synchronous_commit up only from `off`: every other level already flushes this server's WAL before COMMIT returns.
+    await client.query(`${appendLockSql(tables)}, CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', true) END`);
+    const last = (await client.query<{ idx: string; at: string }>(`SELECT idx, at FROM ${tables.entries} ORDER BY idx DESC LIMIT 1`)).rows[0];
+    const current = await syncFrontier(client, last === undefined ? 0 : Number(last.idx) + 1);
+    const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
+    if (fence) checkLeaseFence(fence, await leases.latestEpochForWrite(client, fence.deviceId));
+    const columns = entryColumns(prepared.entry);
+    await client.query(
+      `INSERT INTO ${tables.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        columns.idx,
+        columns.verification_id,
+        columns.type,
+        columns.at,
+        columns.provider_at,
+        columns.source,
+        columns.provider,
+        columns.actor,
+        columns.provider_event_id,
+        columns.data,
+        Buffer.from(prepared.leafHash),
+        Buffer.from(prepared.rootAfter),
+      ],
+    );
+    return prepared;
+  }
+
+  async function syncFrontier(client: PoolClient, size: number): Promise<MerkleFrontier> {
+    if (size === frontier.size) return frontier;
+    const base = size > frontier.size ? frontier.clone() : new MerkleFrontier();
+    const rows = await client.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${tables.entries} WHERE idx >= $1 ORDER BY idx`, [base.size]);
+    for (const row of rows.rows) base.append(row.leaf_hash);
+    return base;
+  }
+
+  return {
+    kind: STORE_NAME,
+    async append(input, atMs, fence) {
+      if (fence) assertLeaseFence(fence);
+      const prepared = await run('append', (pool, leases) =>
+        inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, fence)),
+      );
+      // Concurrent appends of this process may finish out of order; keep the larger tree.
+      if (prepared.frontier.size > frontier.size) frontier = prepared.frontier;
+      return prepared.entry;
+    },
+    head: () =>
+      run('read the tree head', async (pool) => {
+        const last = (await pool.query<{ idx: string; tree_root: Buffer }>(`SELECT idx, tree_root FROM ${tables.entries} ORDER BY idx DESC LIMIT 1`)).rows[0];
+        return last === undefined ? { size: 0, root: new MerkleFrontier().root() } : { size: Number(last.idx) + 1, root: last.tree_root };
+      }),
+    async readEntries(query: EntryQuery = {}): Promise<AuditEntry[]> {
+      assertEntryQuery(query);
+      return run('read entries', async (pool) => {
+        const { rows } = await pool.query<PgEntryRow>(selectEntries(tables, query));
+        return rows.map(decodeOrTampered);
+      });
+    },
+    async readLeafHashes(fromIndex, toIndex) {
+      return run('read leaf hashes', async (pool) => {
+        const last = (await pool.query<{ idx: string }>(`SELECT idx FROM ${tables.entries} ORDER BY idx DESC LIMIT 1`)).rows[0];
+        assertLeafHashRange(fromIndex, toIndex, last === undefined ? 0 : Number(last.idx) + 1);
+        const { rows } = await pool.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${tables.entries} WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [
+          fromIndex,
+          toIndex,
+        ]);
+        if (rows.length !== toIndex - fromIndex) {
+          throw new BridgeError('AUDIT_TAMPERED', `entries between ${fromIndex} and ${toIndex} are missing: the log was altered (run verify)`);
+        }
+        return rows.map((row) => Uint8Array.from(row.leaf_hash));
+      });
+    },
+    verify: () =>
+      run('verify the log', async (pool) => {
+        const { rows } = await pool.query<PgEntryRow>(`SELECT * FROM ${tables.entries} ORDER BY idx`);
+        return verifyStoredRows(() =>
+          rows.map((row) => ({ index: Number(row.idx), entry: () => decodePgRow(row), leafHash: row.leaf_hash, rootAfter: row.tree_root })),
+        );
+      }),
+    async acquireLease(request) {
+      assertLeaseRequest(request);
+      return run('take a device lease', (_pool, leases) => leases.acquire(request));
+    },
+    releaseLease: (deviceId, holder) => run('release a device lease', (_pool, leases) => leases.release(deviceId, holder)),
+    currentLease: (deviceId, nowMs) => run('read a device lease', (_pool, leases) => leases.current(deviceId, nowMs)),
+    async close() {
+      if (closed) return;
+      closed = true;
+      const store = await opened?.catch(() => undefined);
+      if (store?.owned) await store.pool.end();
+    },
+  };
+}
+
+interface OpenedStore {
+  pool: Pool;
+  owned: boolean;
+  leases: PostgresLeases;
+}
+
+function poolSource(options: PostgresStoreOptions): PoolSource {
+  if (options.pool !== undefined && options.connectionString !== undefined) {
+    throw new BridgeError('INVALID_CONFIG', 'give the postgres store either pool or connectionString, not both');
+  }
+  if (options.pool !== undefined) return { pool: options.pool };
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+  if (connectionString === undefined || connectionString === '') {
+    throw new BridgeError('INVALID_CONFIG', 'the postgres store needs connectionString (or DATABASE_URL in the environment) or pool');
+  }
+  const maxConnections = options.maxConnections ?? 10;
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+    throw new BridgeError('INVALID_CONFIG', 'maxConnections must be a whole number of at least 1');
+  }
+  return { connectionString, maxConnections };
+}
+
+// Every query is built from a fixed text and numbered parameters, so adding a filter is one clause.
+function selectEntries(tables: Tables, query: EntryQuery): { text: string; values: unknown[] } {
+  const values: unknown[] = [query.fromIndex ?? 0];
+  const where = ['idx >= $1'];
+  if (query.verificationId !== undefined) {
+    values.push(query.verificationId);
+    where.push(`verification_id = $${values.length}`);
+  }
+  if (query.type !== undefined) {
+    values.push(query.type);
+    where.push(`type = $${values.length}`);
+  }
+  let text = `SELECT * FROM ${tables.entries} WHERE ${where.join(' AND ')} ORDER BY idx`;
+  if (query.limit !== undefined) {
+    values.push(query.limit);
+    text += ` LIMIT $${values.length}`;
+  }
+  return { text, values };
+}
+
+function decodeOrTampered(row: PgEntryRow): AuditEntry {
+  try {
+    return decodePgRow(row);
+  } catch (error) {
+    throw new BridgeError('AUDIT_TAMPERED', `entry ${row.idx} no longer decodes: the log was altered (run verify)`, { cause: error });
+  }
+}

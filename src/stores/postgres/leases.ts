@@ -1,0 +1,87 @@
+import type { Pool, PoolClient } from 'pg';
+import { nextLease, type DeviceLease, type LeaseRequest } from '../../index.js';
+import { inTransaction } from './connection.js';
+import { DATABASE_NOW_MS, type Tables } from './schema.js';
+
+/** Whose clock decides when a lease lapses: the database's (one clock for every app server) or each caller's `nowMs`. */
+export type LeaseClock = 'database' | 'caller';
+
+interface LeaseRow {
+  holder: string;
+  epoch: string;
+  expires_at_ms: number;
+  now_ms: number;
+}
+
+/** Device lease operations on one schema's `device_leases` table. */
+export interface PostgresLeases {
+  /** `BridgeStore.acquireLease`, in one transaction. */
+  acquire(request: LeaseRequest): Promise<DeviceLease | null>;
+  /** `BridgeStore.releaseLease`, in one statement. */
+  release(deviceId: string, holder: string): Promise<boolean>;
+  /** `BridgeStore.currentLease`. */
+  current(deviceId: string, nowMs: number): Promise<DeviceLease | null>;
+  /** The device's latest epoch, read under a share lock so no lease change commits before the caller's transaction ends. */
+  latestEpochForWrite(client: PoolClient, deviceId: string): Promise<number | undefined>;
+}
+
+/**
+ * Leases where "now" is one SQL expression: the caller's `nowMs` when the clock is `caller`, else the
+ * database's `clock_timestamp()`, so the rule in `nextLease` is the same either way.
+ */
+export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock): PostgresLeases {
+  const now = `coalesce($2::double precision, ${DATABASE_NOW_MS}::double precision)`;
+  const select = `SELECT holder, epoch, expires_at_ms, ${now} AS now_ms FROM ${tables.leases} WHERE device_id = $1`;
+  const callerNow = (nowMs: number) => (clock === 'caller' ? nowMs : null);
+
+  return {
+    acquire: (request) =>
+      inTransaction(pool, async (client) => {
+        // Epoch 0 marks a device never leased; inserting it first means there is always a row to lock.
+        await client.query(`INSERT INTO ${tables.leases} (device_id, holder, epoch, expires_at_ms) VALUES ($1, '', 0, 0) ON CONFLICT (device_id) DO NOTHING`, [
+          request.deviceId,
+        ]);
+        const values = [request.deviceId, callerNow(request.nowMs)];
+        let row = (await client.query<LeaseRow>(`${select} FOR UPDATE SKIP LOCKED`, values)).rows[0];
+        if (row === undefined) {
+          // Someone else is changing the lease or writing under it. If what they last committed is a live
+          // lease of another holder the answer is "busy" without queueing; otherwise wait for the row and decide.
+          const committed = (await client.query<LeaseRow>(select, values)).rows[0]!;
+          if (nextLease(leaseFromRow(request.deviceId, committed), { ...request, nowMs: committed.now_ms }) === null) return null;
+          row = (await client.query<LeaseRow>(`${select} FOR UPDATE`, values)).rows[0]!;
+        }
+        const lease = nextLease(leaseFromRow(request.deviceId, row), { ...request, nowMs: row.now_ms });
+        if (lease) {
+          await client.query(`UPDATE ${tables.leases} SET holder = $2, epoch = $3, expires_at_ms = $4 WHERE device_id = $1`, [
+            lease.deviceId,
+            lease.holder,
+            lease.epoch,
+            lease.expiresAtMs,
+          ]);
+        }
+        return lease;
+      }),
+    async release(deviceId, holder) {
+      const result = await pool.query(
+        `UPDATE ${tables.leases} SET expires_at_ms = 0 WHERE device_id = $1 AND holder = $2 AND epoch > 0 AND expires_at_ms > 0`,
+        [deviceId, holder],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+    async current(deviceId, nowMs) {
+      const row = (await pool.query<LeaseRow>(select, [deviceId, callerNow(nowMs)])).rows[0];
+      const lease = row && leaseFromRow(deviceId, row);
+      return lease !== undefined && lease.expiresAtMs > row!.now_ms ? lease : null;
+    },
+    async latestEpochForWrite(client, deviceId) {
+      const row = (await client.query<{ epoch: string }>(`SELECT epoch FROM ${tables.leases} WHERE device_id = $1 FOR SHARE`, [deviceId])).rows[0];
+      const epoch = row === undefined ? 0 : Number(row.epoch);
+      return epoch === 0 ? undefined : epoch;
+    },
+  };
+}
+
+function leaseFromRow(deviceId: string, row: LeaseRow): DeviceLease | undefined {
+  const epoch = Number(row.epoch);
+  return epoch === 0 ? undefined : { deviceId, holder: row.holder, epoch, expiresAtMs: row.expires_at_ms };
+}

@@ -1,0 +1,26 @@
+import type { Pool } from 'pg';
+import { inTransaction } from './connection.js';
+import { MIGRATION_LOCK_SQL, schemaSql, type Tables } from './schema.js';
+
+/**
+ * Creates the schema and tables unless they exist. Several app servers may start at once: concurrent
+ * `CREATE ... IF NOT EXISTS` can still collide in the catalogue, so creation runs under an advisory lock.
+ * When the tables are already there nothing is created, so a role without CREATE rights can run the store.
+ */
+export async function migrate(pool: Pool, tables: Tables): Promise<void> {
+  if (await tablesExist(pool, tables)) return;
+  await inTransaction(pool, async (client) => {
+    await client.query(MIGRATION_LOCK_SQL);
+    const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schema]);
+    if (schema.rowCount === 0) await client.query(`CREATE SCHEMA "${tables.schema}"`);
+    for (const statement of schemaSql(tables)) await client.query(statement);
+  });
+}
+
+async function tablesExist(pool: Pool, tables: Tables): Promise<boolean> {
+  const { rows } = await pool.query<{ ready: boolean }>('SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ready', [
+    tables.entries,
+    tables.leases,
+  ]);
+  return rows[0]?.ready === true;
+}

@@ -1,0 +1,85 @@
+import { BridgeError, entryFromColumns, type AuditEntry, type EntryColumns } from '../../index.js';
+
+// Two-key advisory locks live apart from one-key ones, so this prefix cannot collide with an app's
+// `pg_advisory_xact_lock(bigint)`; it is "vcb\0" as a 32-bit integer.
+const LOCK_NAMESPACE = 0x76636200;
+
+/** The advisory key held while creating tables: one for the database, since migrations are rare and short. */
+export const MIGRATION_LOCK_SQL = `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, 0)`;
+
+/** Quoted, schema-qualified table names for one schema. */
+export interface Tables {
+  schema: string;
+  entries: string;
+  leases: string;
+}
+
+/** Checks a schema name and quotes the store's tables in it. */
+export function tablesIn(schema: string): Tables {
+  // Lower-case identifiers only: they need no case-folding rules to quote and match pg_namespace as given.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
+  }
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases` };
+}
+
+/**
+ * The statement that serialises appends: a transaction-level lock keyed by the log table's oid, so
+ * logs in different schemas never wait for each other and nothing outlives the transaction (PgBouncer).
+ */
+export function appendLockSql(tables: Tables): string {
+  return `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, '${tables.entries}'::regclass::oid::int4)`;
+}
+
+/**
+ * The tables, created if missing. The same columns as the SQLite store; `data` is the JSON text as
+ * written (not jsonb, which would rewrite numbers and key order). A lease row with epoch 0 stands for
+ * a device never leased, so a lease change always has a row to lock; `expires_at_ms` is a double like
+ * the JavaScript clock readings it holds.
+ */
+export function schemaSql(tables: Tables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${tables.entries} (
+      idx bigint PRIMARY KEY CHECK (idx >= 0),
+      verification_id text,
+      type text NOT NULL,
+      at text NOT NULL,
+      provider_at text,
+      source text NOT NULL,
+      provider text,
+      actor text,
+      provider_event_id text,
+      data text NOT NULL,
+      leaf_hash bytea NOT NULL,
+      tree_root bytea NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS audit_entries_by_verification ON ${tables.entries} (verification_id, idx)`,
+    `CREATE INDEX IF NOT EXISTS audit_entries_by_type ON ${tables.entries} (type, idx)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${PROVIDER_EVENT_INDEX} ON ${tables.entries} (provider, provider_event_id)
+      WHERE provider_event_id IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${tables.leases} (
+      device_id text PRIMARY KEY,
+      holder text NOT NULL,
+      epoch bigint NOT NULL CHECK (epoch >= 0),
+      expires_at_ms double precision NOT NULL
+    )`,
+  ];
+}
+
+/** The unique index whose violation means a provider event is already logged. */
+export const PROVIDER_EVENT_INDEX = 'audit_entries_provider_event';
+
+/** The database's clock in epoch milliseconds, read when the statement runs (not when the transaction began). */
+export const DATABASE_NOW_MS = `floor(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/** An `audit_entries` row as pg returns it: bigint as a string, bytea as a Buffer. */
+export interface PgEntryRow extends Omit<EntryColumns, 'idx'> {
+  idx: string;
+  leaf_hash: Buffer;
+  tree_root: Buffer;
+}
+
+/** Rebuilds an entry from a row; throws if its columns no longer form a valid entry. */
+export function decodePgRow(row: PgEntryRow): AuditEntry {
+  return entryFromColumns({ ...row, idx: Number(row.idx) });
+}

@@ -1,0 +1,28 @@
+// The appending process of scripts/crash-test.mjs, killed with SIGKILL at a random moment. It appends as
+// fast as it can and writes each acknowledged entry to stdout, synchronously, before the next append:
+// a line on stdout is the proof that the store said the entry was durable.
+import { writeSync } from 'node:fs';
+
+const [kind, target, schema, round] = process.argv.slice(2);
+const { default: openStore } = await import(new URL(`../../dist/stores/${kind}.js`, import.meta.url).href);
+// Started ahead of its round so loading Node and the package overlaps the previous round; the parent
+// says when to open the store, which is after the previous child was killed.
+process.stdin.once('end', () => process.exit(0));
+await new Promise((resolve) => process.stdin.once('data', resolve));
+const store = kind === 'sqlite' ? openStore({ filename: target }) : openStore({ connectionString: target, schema, maxConnections: 1 });
+await store.head(); // a PostgreSQL store connects and creates its tables at first use
+writeSync(1, 'ready\n');
+
+for (let n = 0; ; n += 1) {
+  // Sizes vary so SQLite's pages and PostgreSQL's TOAST are written in different shapes; every third entry
+  // carries a provider event id so the unique index is in play too.
+  const input = {
+    type: 'crash.append',
+    source: n % 3 === 0 ? 'provider' : 'sdk',
+    verificationId: `round-${round}`,
+    ...(n % 3 === 0 ? { provider: 'daily', providerEventId: `round-${round}-event-${n}` } : {}),
+    data: { round: Number(round), n, pad: 'x'.repeat(Math.floor(Math.random() * 2_500)) },
+  };
+  const entry = await store.append(input, Date.now());
+  writeSync(1, `${JSON.stringify(entry)}\n`);
+}

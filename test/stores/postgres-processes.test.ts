@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { toHex, type BridgeStore } from '../../src/index.js';
+import postgresStore from '../../src/stores/postgres.js';
+import { describePostgres, dropSchema, uniqueSchema } from './postgres-fixture.js';
+
+const builtStore = new URL('../../dist/stores/postgres.js', import.meta.url);
+const childScript = fileURLToPath(new URL('./postgres-processes-child.mjs', import.meta.url));
+const PROCESSES = 4;
+const RUN_MS = 3_000;
+
+/** What one child reports: every acknowledged append, lease grant, release and fenced write. */
+interface ChildReport {
+  id: number;
+  appends: { index: number; n: number }[];
+  grants: { holder: string; epoch: number; expiresAtMs: number; ttlMs: number }[];
+  releases: { holder: string; epoch: number; released: boolean }[];
+  fencedWrites: { epoch: number; accepted: boolean }[];
+}
+
+function runChild(args: string[]): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [childScript, builtStore.href, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`child ${args.join(' ')} exited with ${String(code)}: ${stderr}`));
+      else resolve(JSON.parse(stdout) as ChildReport);
+    });
+  });
+}
+
+describePostgres('postgres store shared by four processes', (url) => {
+  const schema = uniqueSchema('processes');
+  let store: BridgeStore;
+  let reports: ChildReport[];
+
+  beforeAll(async () => {
+    expect(fs.existsSync(fileURLToPath(builtStore)), 'the global setup builds dist/').toBe(true);
+    store = postgresStore({ connectionString: url, schema, maxConnections: 2 });
+    await store.head(); // create the tables before the children race
+    const startAtMs = Date.now() + 1_000;
+    reports = await Promise.all(
+      Array.from({ length: PROCESSES }, (_, id) => runChild([url, schema, String(id), String(RUN_MS), String(startAtMs)])),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await dropSchema(schema);
+  });
+
+  it('builds one verifiable tree holding every acknowledged append exactly once, each process’s in its order', async () => {
+    const entries = await store.readEntries();
+    const head = await store.head();
+    expect(await store.verify()).toEqual({ ok: true, entries: entries.length, root: toHex(head.root) });
+    const acknowledged = reports.flatMap((r) => r.appends.map((a) => ({ ...a, process: r.id })));
+    expect(acknowledged.map((a) => a.index).sort((x, y) => x - y)).toEqual(entries.map((_, i) => i));
+    for (const { index, n, process } of acknowledged) expect(entries[index]!.data).toMatchObject({ process, n });
+    for (const report of reports) {
+      const inLog = entries.filter((e) => e.data.process === report.id).map((e) => e.data.n);
+      expect(inLog).toEqual(report.appends.map((a) => a.n));
+      expect(inLog.length, `process ${report.id} appended`).toBeGreaterThan(10);
+    }
+    const ats = entries.map((e) => e.at);
+    expect([...ats].sort()).toEqual(ats);
+  });
+
+  it('never lets two holders have the device at once', () => {
+    const grants = reports.flatMap((r) => r.grants.map((g) => ({ ...g, process: r.id })));
+    const epochs = [...new Set(grants.map((g) => g.epoch))].sort((a, b) => a - b);
+    // Every grant raised the epoch by one, and one holder had each epoch.
+    expect(epochs).toEqual(epochs.map((_, i) => i + 1));
+    const holds = epochs.map((epoch) => {
+      const records = grants.filter((g) => g.epoch === epoch);
+      expect(new Set(records.map((g) => `${g.process}/${g.holder}`)).size, `holders of epoch ${epoch}`).toBe(1);
+      return {
+        epoch,
+        process: records[0]!.process,
+        grantedAtMs: Math.min(...records.map((g) => g.expiresAtMs - g.ttlMs)),
+        expiresAtMs: Math.max(...records.map((g) => g.expiresAtMs)),
+        released: reports.some((r) => r.releases.some((x) => x.epoch === epoch && x.released)),
+      };
+    });
+    let takeoversAfterLapse = 0;
+    for (const [i, next] of holds.entries()) {
+      const previous = holds[i - 1];
+      if (previous === undefined) continue;
+      // Both times are on the database's clock: a lease nobody released was taken only once it had lapsed.
+      expect(next.grantedAtMs, `epoch ${next.epoch} granted`).toBeGreaterThanOrEqual(previous.released ? previous.grantedAtMs : previous.expiresAtMs);
+      if (!previous.released && next.process !== previous.process) takeoversAfterLapse += 1;
+    }
+    expect(new Set(holds.map((h) => h.process)).size, 'processes that held the device').toBeGreaterThan(1);
+    expect(takeoversAfterLapse, 'leases taken over after they lapsed').toBeGreaterThan(0);
+  });
+
+  it('logs every fenced write of an epoch before any of the next, and refuses writes of holders taken over', async () => {
+    const entries = await store.readEntries();
+    const fencedEpochs = entries.filter((e) => e.data.kind === 'fenced').map((e) => e.data.epoch as number);
+    expect(fencedEpochs).toEqual([...fencedEpochs].sort((a, b) => a - b));
+    const writes = reports.flatMap((r) => r.fencedWrites);
+    expect(fencedEpochs).toHaveLength(writes.filter((w) => w.accepted).length);
+    const refused = writes.filter((w) => !w.accepted);
+    const lastEpoch = Math.max(...reports.flatMap((r) => r.grants.map((g) => g.epoch)));
+    for (const write of refused) expect(write.epoch, 'a refused write had a successor').toBeLessThan(lastEpoch);
+    expect(refused.length, 'writes refused as LEASE_LOST').toBeGreaterThan(0);
+  });
+});

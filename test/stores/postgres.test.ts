@@ -1,0 +1,364 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { toHex, type AuditEntry, type AuditEntryInput, type BridgeStore } from '../../src/index.js';
+import postgresStore, { type PostgresStoreOptions } from '../../src/stores/postgres.js';
+import { adminQuery, describePostgres, dropSchema, uniqueSchema } from './postgres-fixture.js';
+import { expectBridgeError, expectedRootHex, T0, testStore } from './store-suite.js';
+
+function input(n: number, extra: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return { type: 'test.event', source: 'sdk', data: { n, nested: { list: [n, { n }] } }, ...extra };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The database's clock, as the store reads it. */
+async function databaseNowMs(): Promise<number> {
+  const [row] = await adminQuery<{ now_ms: number }>('SELECT extract(epoch from clock_timestamp()) * 1000 AS now_ms');
+  return Number(row!.now_ms);
+}
+
+/** Module URLs a fresh node process resolves when it imports the built store and, if `use`, calls it once. */
+function importsOfStore(use: boolean): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'vcb-imports-'));
+  const log = join(dir, 'imports.log');
+  const script = `
+    const { default: postgresStore } = await import('verification-call-bridge/stores/postgres');
+    const store = postgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+    if (process.argv[1] === 'use') await store.head().catch(() => undefined);
+    await store.close();`;
+  try {
+    execFileSync(process.execPath, ['--import', './test/support/record-imports.mjs', '--input-type=module', '-e', script, use ? 'use' : 'idle'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { ...process.env, VCB_IMPORT_LOG: log },
+      stdio: 'pipe',
+    });
+    return readFileSync(log, 'utf8').trim().split('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('postgres store without a server', () => {
+  it('loads pg only when the store is first used, so apps without it can import the package', () => {
+    const pgModule = (url: string) => url.includes('/node_modules/pg/');
+    const idle = importsOfStore(false);
+    expect(idle.some((url) => url.endsWith('/dist/stores/postgres.js'))).toBe(true);
+    expect(idle.filter(pgModule)).toEqual([]);
+    expect(importsOfStore(true).some(pgModule)).toBe(true);
+  });
+});
+
+describePostgres('postgres store', (url) => {
+  // The suite moves time through nowMs, so it runs on the caller's clock; the database's clock is tested below.
+  testStore('postgres', () => {
+    const schema = uniqueSchema('suite');
+    return {
+      store: postgresStore({ connectionString: url, schema, leaseClock: 'caller', maxConnections: 4 }),
+      cleanup: () => dropSchema(schema),
+    };
+  });
+
+  describe('on its own', () => {
+    const schemas: string[] = [];
+    const open: BridgeStore[] = [];
+    const pools: pg.Pool[] = [];
+    const newSchema = () => {
+      const schema = uniqueSchema('pg');
+      schemas.push(schema);
+      return schema;
+    };
+    const store = (options: PostgresStoreOptions) => {
+      const created = postgresStore({ maxConnections: 4, ...options });
+      open.push(created);
+      return created;
+    };
+    const appPool = (config: pg.PoolConfig = {}) => {
+      const pool = new pg.Pool({ connectionString: url, max: 2, ...config });
+      pools.push(pool);
+      return pool;
+    };
+
+    afterEach(async () => {
+      vi.unstubAllEnvs();
+      for (const s of open.splice(0)) await s.close();
+      for (const pool of pools.splice(0)) await pool.end();
+      for (const schema of schemas.splice(0)) await dropSchema(schema);
+    });
+
+    describe('leases on the database clock (the default)', () => {
+      it('times a lease by the database, whatever the caller’s nowMs says', async () => {
+        const s = store({ connectionString: url, schema: newSchema() });
+        const before = await databaseNowMs();
+        const lease = await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: 0 });
+        const after = await databaseNowMs();
+        expect(lease).toMatchObject({ deviceId: 'ops-1', holder: 'ver-a', epoch: 1 });
+        expect(lease!.expiresAtMs).toBeGreaterThanOrEqual(Math.floor(before) + 60_000);
+        expect(lease!.expiresAtMs).toBeLessThanOrEqual(after + 60_000);
+        // A caller whose clock is a day fast cannot see the lease as lapsed, nor take it.
+        const dayLater = Date.now() + 86_400_000;
+        expect(await s.currentLease('ops-1', dayLater)).toEqual(lease);
+        expect(await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: dayLater })).toBeNull();
+      });
+
+      it('lets a lease lapse when the database’s clock passes its expiry, and not before', async () => {
+        const s = store({ connectionString: url, schema: newSchema() });
+        const first = await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 400, nowMs: 0 });
+        expect(await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 400, nowMs: 0 })).toBeNull();
+        let second = null;
+        while (second === null) {
+          await sleep(50);
+          second = await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 400, nowMs: 0 });
+        }
+        expect(second.epoch).toBe(2);
+        // Granted at expiresAtMs - ttlMs on the same clock, which is no earlier than the first lease's end.
+        expect(second.expiresAtMs - 400).toBeGreaterThanOrEqual(first!.expiresAtMs);
+        expect(await databaseNowMs()).toBeGreaterThanOrEqual(first!.expiresAtMs);
+      });
+    });
+
+    describe('while another transaction has the lease row locked', () => {
+      /** Locks ops-1's lease row as a concurrent lease change would, until `unlock` is called. */
+      async function lockLeaseRow(schema: string): Promise<{ unlock: () => Promise<void> }> {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query('BEGIN');
+        expect((await client.query(`SELECT 1 FROM "${schema}".device_leases WHERE device_id = 'ops-1' FOR UPDATE`)).rowCount).toBe(1);
+        return {
+          unlock: async () => {
+            await client.query('COMMIT');
+            await client.end();
+          },
+        };
+      }
+      const request = (holder: string, nowMs: number) => ({ deviceId: 'ops-1', holder, ttlMs: 30_000, nowMs });
+      const settledWithin = async <T>(promise: Promise<T>, ms: number) =>
+        Promise.race([promise.then(() => true), sleep(ms).then(() => false)]);
+
+      it('answers busy at once to a contender for a live lease, without queueing', async () => {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await s.acquireLease(request('ver-a', T0));
+        const lock = await lockLeaseRow(schema);
+        try {
+          const contender = s.acquireLease(request('ver-b', T0 + 1_000));
+          expect(await settledWithin(contender, 2_000)).toBe(true);
+          expect(await contender).toBeNull();
+        } finally {
+          await lock.unlock();
+        }
+      });
+
+      it('makes the holder renewing, or contenders for a lapsed lease, wait for the row and then decide one by one', async () => {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await s.acquireLease(request('ver-a', T0));
+        let lock = await lockLeaseRow(schema);
+        const renewal = s.acquireLease(request('ver-a', T0 + 1_000));
+        expect(await settledWithin(renewal, 300)).toBe(false);
+        await lock.unlock();
+        expect(await renewal).toEqual({ deviceId: 'ops-1', holder: 'ver-a', epoch: 1, expiresAtMs: T0 + 31_000 });
+
+        // Two contenders for the lapsed lease both wait; once the row is free exactly one of them gets it.
+        lock = await lockLeaseRow(schema);
+        const takeovers = Promise.all([s.acquireLease(request('ver-b', T0 + 31_000)), s.acquireLease(request('ver-c', T0 + 31_000))]);
+        expect(await settledWithin(takeovers, 300)).toBe(false);
+        await lock.unlock();
+        const winners = (await takeovers).filter((lease) => lease !== null);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]).toMatchObject({ deviceId: 'ops-1', epoch: 2, expiresAtMs: T0 + 61_000 });
+      });
+    });
+
+    describe('shared by several store objects (several app servers)', () => {
+      it('keeps one consistent log when two stores with their own pools append alternately', async () => {
+        const schema = newSchema();
+        const a = store({ connectionString: url, schema });
+        const b = store({ connectionString: url, schema });
+        const returned: AuditEntry[] = [];
+        for (let i = 0; i < 12; i += 1) {
+          // b's clock runs 10 s behind a's; at still never goes backwards.
+          const atMs = i % 2 === 0 ? T0 + i * 1_000 : T0 + i * 1_000 - 10_000;
+          returned.push(await (i % 2 === 0 ? a : b).append(input(i, { actor: i % 2 === 0 ? 'a' : 'b' }), atMs));
+        }
+        expect(returned.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        const ats = returned.map((e) => e.at);
+        expect([...ats].sort()).toEqual(ats);
+        expect(await b.readEntries()).toStrictEqual(returned);
+        const root = expectedRootHex(returned);
+        expect(toHex((await a.head()).root)).toBe(root);
+        expect(await a.verify()).toEqual({ ok: true, entries: 12, root });
+        expect(await b.verify()).toEqual({ ok: true, entries: 12, root });
+      });
+
+      it('shares duplicate detection, leases and fences between stores', async () => {
+        const schema = newSchema();
+        const a = store({ connectionString: url, schema });
+        const b = store({ connectionString: url, schema });
+        await a.append(input(0, { provider: 'daily', providerEventId: 'evt-1' }), T0);
+        await expectBridgeError(b.append(input(1, { provider: 'daily', providerEventId: 'evt-1' }), T0), 'DUPLICATE_EVENT');
+        const lease = await a.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: 0 });
+        expect(await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: 0 })).toBeNull();
+        expect(await b.currentLease('ops-1', 0)).toEqual(lease);
+        expect((await b.append(input(2), T0, { deviceId: 'ops-1', epoch: 1 })).index).toBe(1);
+        expect(await b.releaseLease('ops-1', 'ver-a')).toBe(true);
+        expect((await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: 0 }))?.epoch).toBe(2);
+        await expectBridgeError(a.append(input(3), T0, { deviceId: 'ops-1', epoch: 1 }), 'LEASE_LOST');
+        expect((await a.verify()).ok).toBe(true);
+      });
+
+      it('creates its tables once when eight stores start on a new schema at the same moment', async () => {
+        const schema = newSchema();
+        const stores = Array.from({ length: 8 }, () => store({ connectionString: url, schema, maxConnections: 1 }));
+        expect((await Promise.all(stores.map((s) => s.head()))).map((h) => h.size)).toEqual(Array(8).fill(0));
+        const appended = await Promise.all(stores.map((s, i) => s.append(input(i), T0)));
+        expect(appended.map((e) => e.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
+        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'device_leases']);
+      });
+    });
+
+    describe('behind a transaction pooler', () => {
+      it('holds no lock after an append and leaves the connection’s settings as it found them', async () => {
+        const schema = newSchema();
+        // An app pool whose connections run with synchronous_commit=off, one connection so it is observable.
+        const pool = appPool({ max: 1, options: '-c synchronous_commit=off' });
+        const seenDuringInsert: string[] = [];
+        pool.on('acquire', (client: pg.PoolClient & { spied?: boolean }) => {
+          if (client.spied) return;
+          client.spied = true;
+          const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+          // pg's pool calls query with a callback; everything but the store's INSERT passes straight through.
+          (client as { query: unknown }).query = (...args: unknown[]) => {
+            const [text] = args;
+            if (typeof text !== 'string' || !text.trimStart().startsWith('INSERT INTO') || !text.includes('audit_entries')) return query(...args);
+            return query("SELECT current_setting('synchronous_commit') AS s").then((result) => {
+              seenDuringInsert.push(result.rows[0].s as string);
+              return query(...args);
+            });
+          };
+        });
+        const s = store({ pool, schema });
+        await s.append(input(0), T0);
+        await s.append(input(1), T0);
+        expect(seenDuringInsert).toEqual(['on', 'on']);
+        expect((await pool.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s).toBe('off');
+        const [oid] = await adminQuery<{ oid: number }>('SELECT $1::regclass::oid::int4 AS oid', [`"${schema}".audit_entries`]);
+        const locks = await adminQuery("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid::int8 = $1", [oid!.oid]);
+        expect(locks).toEqual([]);
+        expect((await s.verify()).ok).toBe(true);
+      });
+
+      it('uses an app’s pool as given and leaves it open on close', async () => {
+        const pool = appPool();
+        const s = store({ pool, schema: newSchema() });
+        expect(s.kind).toBe('postgres');
+        await s.append(input(0), T0);
+        await s.close();
+        await expectBridgeError(s.head(), 'STORE_FAILED');
+        expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      });
+    });
+
+    describe('configuration and failures', () => {
+      it.each([
+        ['no connection at all', {}],
+        ['both a pool and a connection string', { pool: {} as pg.Pool, connectionString: 'postgres://x@localhost/db' }],
+        ['a schema with upper case', { connectionString: 'postgres://x@localhost/db', schema: 'Evidence' }],
+        ['a schema that is not an identifier', { connectionString: 'postgres://x@localhost/db', schema: 'a"; DROP TABLE x; --' }],
+        ['maxConnections 0', { connectionString: 'postgres://x@localhost/db', maxConnections: 0 }],
+        ['an unknown leaseClock', { connectionString: 'postgres://x@localhost/db', leaseClock: 'wall' }],
+      ])('refuses %s with INVALID_CONFIG when created', (_label, options) => {
+        vi.stubEnv('DATABASE_URL', '');
+        expect(() => postgresStore(options as PostgresStoreOptions)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+      });
+
+      it('reads DATABASE_URL when no connection string is given', async () => {
+        vi.stubEnv('DATABASE_URL', url);
+        const s = store({ schema: newSchema() });
+        expect((await s.append(input(0), T0)).index).toBe(0);
+      });
+
+      it('reports an unreachable server as STORE_FAILED with the cause, and never the password', async () => {
+        const s = store({ connectionString: 'postgres://vcb:s3cret-pa55@127.0.0.1:1/evidence', schema: newSchema() });
+        const error = await expectBridgeError(s.append(input(0), T0), 'STORE_FAILED');
+        expect(error.cause).toMatchObject({ code: 'ECONNREFUSED' });
+        const unparsable = store({ connectionString: 'postgres://vcb:s3cret-pa55@[::1/evidence', schema: newSchema() });
+        const parseError = await expectBridgeError(unparsable.head(), 'STORE_FAILED');
+        for (const e of [error, parseError]) {
+          const text = [e.message, JSON.stringify(e.toSummary()), String(e.cause), (e.cause as Error).message, (e.cause as Error).stack].join('\n');
+          expect(text).not.toContain('s3cret');
+        }
+      });
+
+      it('tries again at the next call when the database was down at first use', async () => {
+        const pool = appPool();
+        const down = vi.spyOn(pool, 'query').mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+        const s = store({ pool, schema: newSchema() });
+        await expectBridgeError(s.head(), 'STORE_FAILED');
+        expect((await s.head()).size).toBe(0);
+        expect(down).toHaveBeenCalledTimes(3);
+      });
+    });
+
+    describe('least privilege', () => {
+      const role = `vcb_test_role_${Math.random().toString(16).slice(2, 10)}`;
+      afterEach(async () => {
+        await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+      });
+
+      it('runs as a role that may read and write the tables but not create anything', async () => {
+        const schema = newSchema();
+        await store({ connectionString: url, schema }).head();
+        await adminQuery(`CREATE ROLE ${role} LOGIN`);
+        await adminQuery(`GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+        await adminQuery(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
+        const asRole = new URL(url);
+        asRole.username = role;
+        asRole.password = '';
+        const s = store({ connectionString: asRole.href, schema });
+        try {
+          expect((await s.append(input(0), T0)).index).toBe(0);
+          expect((await s.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: 0 }))?.epoch).toBe(1);
+          expect((await s.verify()).ok).toBe(true);
+          await expectBridgeError(store({ connectionString: asRole.href, schema: newSchema() }).head(), 'STORE_FAILED');
+        } finally {
+          await s.close();
+          await adminQuery(`REVOKE ALL ON ALL TABLES IN SCHEMA "${schema}" FROM ${role}`);
+          await adminQuery(`REVOKE ALL ON SCHEMA "${schema}" FROM ${role}`);
+        }
+      });
+    });
+
+    describe('tamper evidence in the database', () => {
+      async function tamperedStore(sql: string): Promise<BridgeStore> {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema });
+        for (let i = 0; i < 6; i += 1) await s.append(input(i, { verificationId: `ver-${i % 2}` }), T0 + i);
+        expect((await s.verify()).ok).toBe(true);
+        await adminQuery(sql.replaceAll('$entries', `"${schema}".audit_entries`));
+        return store({ connectionString: url, schema });
+      }
+
+      it('names an edited row as altered', async () => {
+        const s = await tamperedStore(`UPDATE $entries SET data = '{"n":99,"nested":{"list":[2,{"n":2}]}}' WHERE idx = 2`);
+        expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 2, reason: 'altered' });
+      });
+
+      it('names a deleted row as removed', async () => {
+        const s = await tamperedStore('DELETE FROM $entries WHERE idx = 3');
+        expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 3, reason: 'removed', entries: 5 });
+      });
+
+      it('refuses to read a row that no longer decodes, as AUDIT_TAMPERED', async () => {
+        const s = await tamperedStore(`UPDATE $entries SET data = '{"n":' WHERE idx = 4`);
+        await expectBridgeError(s.readEntries({ verificationId: 'ver-0' }), 'AUDIT_TAMPERED');
+        expect((await s.readEntries({ limit: 4 })).map((e) => e.index)).toEqual([0, 1, 2, 3]);
+        expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 4, reason: 'altered' });
+      });
+    });
+  });
+});
