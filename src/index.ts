@@ -5,6 +5,8 @@ export * from './core/audit/entry.js';
 export * from './core/audit/entry-columns.js';
 export * from './core/audit/entry-query.js';
 export * from './core/audit/merkle.js';
+export * from './core/audit/personal-data-vault.js';
+export * from './core/audit/erasure.js';
 export * from './core/audit/store.js';
 export * from './core/audit/verify.js';
 export * from './core/audit/proof.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROVIDERS } from '../src/cli/demo/providers.js';
+import sqliteStore from '../src/stores/sqlite.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vcb-cli-'));
@@ -32,6 +33,24 @@ function tamperedCopy(name: string, sql: string): string {
   target.close();
   return copy;
 }
+
+describe('vcb audit erase', () => {
+  it('erases personal data whose retention ended, logs the erasure by its actor, and leaves the log verifiable', async () => {
+    const path = join(dir, 'erase.db');
+    const store = sqliteStore({ filename: path });
+    const hash = `hmac-sha256:${'ab'.repeat(32)}`;
+    await store.append({ type: 'test.event', source: 'sdk', data: { citizenPhoneNumberHash: hash } }, Date.now());
+    await store.putPersonalData({ hash, kind: 'phone', value: '+447911123456', retainUntilMs: Date.now() - 1000 });
+    await store.close();
+    const erased = vcb('audit', 'erase', '--db', path, '--actor', 'dpo:jsmith', '--json');
+    expect(erased.status).toBe(0);
+    expect(JSON.parse(erased.stdout)).toEqual({ erased: 1 });
+    expect(JSON.parse(vcb('audit', 'erase', '--db', path, '--json').stdout)).toEqual({ erased: 0 });
+    const shown = JSON.parse(vcb('audit', 'show', '--db', path, '--json').stdout) as { type: string; actor?: string; data: Record<string, unknown> }[];
+    expect(shown.find((e) => e.type === 'personal-data.erased')).toMatchObject({ actor: 'dpo:jsmith', data: { erased: [{ hash, kind: 'phone' }] } });
+    expect(verifyJson(path).json.ok).toBe(true);
+  });
+});
 
 describe('vcb reference', () => {
   it('shows the ops console a reference once, then refuses it, logging every lookup', () => {

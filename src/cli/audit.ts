@@ -3,6 +3,7 @@ import { parseCommandArgs, requiredOption } from './args.js';
 import { runVerifyBundle, VERIFY_BUNDLE_USAGE } from './audit-bundle.js';
 import { CHECKPOINT_USAGE, compareStore, readSavedCheckpoint, runCheckpoint } from './audit-checkpoint.js';
 import { actorOf, verifierKeyArg, withStore, writerFor, type CommandResult } from './audit-common.js';
+import { ERASE_USAGE, runErase } from './audit-erase.js';
 import { EXPORT_USAGE, runExport } from './audit-export.js';
 import { KEYGEN_USAGE, runKeygen } from './audit-keys.js';
 import { formatEntry } from './format.js';
@@ -37,6 +38,9 @@ Commands:
       order, incomplete, unsealed-entry, disclosure.
   ${KEYGEN_USAGE}
       Make a checkpoint signing key: PREFIX.key (secret, mode 0600) and PREFIX.pub.
+  ${ERASE_USAGE}
+      Erase personal data (the citizen's number) whose retention has ended; the log keeps
+      only keyed hashes, so it still verifies. The erasure is logged: kinds and hashes, never values.
 
 --key takes a verifier key (name+hash+base64key) or a file holding one. The signing key
 comes from --signing-key FILE or the VCB_CHECKPOINT_KEY environment variable.
@@ -52,6 +56,7 @@ export async function runAudit(args: string[]): Promise<CommandResult> {
   if (command === 'export') return runExport(rest);
   if (command === 'verify-bundle') return runVerifyBundle(rest);
   if (command === 'keygen') return runKeygen(rest);
+  if (command === 'erase') return runErase(rest);
   throw new BridgeError('INVALID_INPUT', `unknown audit command "${command}" (try vcb audit --help)`);
 }
 

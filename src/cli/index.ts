@@ -15,6 +15,7 @@ Commands:
   audit export         write one verification's evidence bundle, logging the export
   audit verify-bundle  check an evidence bundle offline
   audit keygen         make a checkpoint signing key
+  audit erase          erase personal data whose retention ended, logging the erasure
   reference CODE       what the ops console sees for a reference; works once (vcb reference --help)
 
 Options:

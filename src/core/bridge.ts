@@ -4,6 +4,7 @@ import { readAuditLog, verifyAuditLog, type ReadLogOptions } from './audit/acces
 import { latestCheckpoint, type LoggedCheckpoint } from './audit/checkpoint-log.js';
 import type { CheckpointSigner } from './audit/checkpoint-signer.js';
 import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
+import { eraseExpiredPersonalData } from './audit/erasure.js';
 import { sealVerification } from './audit/seal.js';
 import type { BridgeStore } from './audit/store.js';
 import type { AuditVerification } from './audit/verify.js';
@@ -47,6 +48,11 @@ export interface BridgeOptions {
   callTtlMs?: number;
   /** How long a verification reference is accepted. @default 15 minutes */
   referenceTtlMs?: number;
+  /**
+   * How long personal data (the citizen's number) is kept, apart from the log, before it is erased;
+   * the log keeps only its keyed hash, so it verifies after erasure. @default 30 days
+   */
+  personalDataRetentionMs?: number;
   /** Labels every log entry as a sandbox run, never to be taken for real evidence. @default false */
   sandbox?: boolean;
   /** The force's officer lookup; unknown, off-duty or misnamed officers are flagged to the supervisor. @default none: `not-checked` */
@@ -82,6 +88,11 @@ export interface Bridge {
    * `receivedAtMs` defaults to the bridge's clock.
    */
   handleWebhook(provider: string, request: IncomingWebhook): Promise<WebhookOutcome>;
+  /**
+   * Erases the personal data whose retention has ended and logs what went (kind and keyed hash, never
+   * the value); the bridge also does this hourly. Resolves to the number of values erased.
+   */
+  erasePersonalData(options: { actor: string }): Promise<number>;
   /** What the ops console sees for a reference the citizen reads out; works once, and every lookup is logged. */
   lookUpReference(reference: string, options: { actor: string }): Promise<ReferenceLookup>;
   /** Reads log entries for a person, logging the read first (who, why, what). */
@@ -114,6 +125,10 @@ export function createBridge(options: BridgeOptions): Bridge {
   const clock = options.clock ?? systemClock;
   const callTtlMs = options.callTtlMs ?? 30 * MINUTE;
   const referenceTtlMs = options.referenceTtlMs ?? 15 * MINUTE;
+  const personalDataRetentionMs = options.personalDataRetentionMs ?? 30 * 24 * HOUR;
+  if (!Number.isSafeInteger(personalDataRetentionMs) || personalDataRetentionMs <= 0) {
+    throw new BridgeError('INVALID_CONFIG', 'personalDataRetentionMs must be a positive whole number of milliseconds');
+  }
   const emergencyNumber = options.emergencyNumber ?? '999';
   const pollDelaysMs = options.pollDelaysMs ?? DEFAULT_POLL_DELAYS_MS;
   if (!isPollDelays(pollDelaysMs)) throw new BridgeError('INVALID_CONFIG', 'pollDelaysMs must list positive whole milliseconds');
@@ -194,6 +209,8 @@ export function createBridge(options: BridgeOptions): Bridge {
   }
   const checkpointTimer = checkpoints ? setInterval(() => track(signIfDue()), Math.min(checkpointEveryMs, HOUR)) : undefined;
   checkpointTimer?.unref();
+  const erasureTimer = setInterval(() => track(eraseExpiredPersonalData(store, append, { actor: 'sdk:retention', nowMs: clock.now() })), HOUR);
+  erasureTimer.unref();
   if (checkpoints) track(signIfDue());
 
   async function append(input: AuditEntryInput): Promise<AuditEntry> {
@@ -352,6 +369,14 @@ export function createBridge(options: BridgeOptions): Bridge {
     let call: VerificationCall | undefined;
     call = new VerificationCall(verification, runtimeFor(verification, () => call!));
     calls.set(verification.id, call);
+    if (request.citizenPhoneNumber !== undefined && request.citizenPhoneNumberHash !== undefined) {
+      await store.putPersonalData({
+        hash: request.citizenPhoneNumberHash,
+        kind: 'phone',
+        value: request.citizenPhoneNumber,
+        retainUntilMs: nowMs + personalDataRetentionMs,
+      });
+    }
     await call.opened(createdEntry(verification, request));
 
     const decision = await decideRoute({
@@ -428,6 +453,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         reject: (report) => emitter.emit('webhook-rejected', report),
         protect,
       }),
+    erasePersonalData: ({ actor }) => eraseExpiredPersonalData(store, append, { actor, nowMs: clock.now() }),
     lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: clock.now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
     verifyLog: ({ actor }) => verifyAuditLog(store, append, { actor }),
@@ -442,6 +468,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       for (const stop of stopPolls) stop();
       stopPolls.clear();
       if (checkpointTimer) clearInterval(checkpointTimer);
+      clearInterval(erasureTimer);
       while (pending.size > 0) await Promise.all([...pending]);
       for (const timer of evictions) clearTimeout(timer);
       evictions.clear();

@@ -3,6 +3,7 @@ import {
   assertLeafHashRange,
   assertLeaseFence,
   assertLeaseRequest,
+  assertPersonalDataRecord,
   BridgeError,
   checkLeaseFence,
   MerkleFrontier,
@@ -12,6 +13,7 @@ import {
   type AuditEntry,
   type BridgeStore,
   type DeviceLease,
+  type PersonalDataRecord,
 } from '../index.js';
 
 /** Name of this store. */
@@ -28,6 +30,7 @@ export default function memoryStore(): BridgeStore {
   const rows: Row[] = [];
   const providerEvents = new Set<string>();
   const leases = new Map<string, DeviceLease>();
+  const personalData = new Map<string, PersonalDataRecord>();
   let frontier = new MerkleFrontier();
   let closed = false;
 
@@ -72,6 +75,23 @@ export default function memoryStore(): BridgeStore {
       open();
       assertLeafHashRange(fromIndex, toIndex, rows.length);
       return rows.slice(fromIndex, toIndex).map((row) => Uint8Array.from(row.leafHash));
+    },
+    async putPersonalData(record) {
+      open();
+      assertPersonalDataRecord(record);
+      const held = personalData.get(record.hash);
+      personalData.set(record.hash, { ...record, retainUntilMs: Math.max(record.retainUntilMs, held?.retainUntilMs ?? 0) });
+    },
+    async getPersonalData(hash) {
+      open();
+      const held = personalData.get(hash);
+      return held ? { ...held } : null;
+    },
+    async erasePersonalData(nowMs) {
+      open();
+      const erased = [...personalData.values()].filter((record) => record.retainUntilMs <= nowMs);
+      for (const record of erased) personalData.delete(record.hash);
+      return erased.map(({ hash, kind }) => ({ hash, kind }));
     },
     async verify() {
       open();

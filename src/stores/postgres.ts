@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import {
   assertEntryQuery,
   assertLeafHashRange,
+  assertPersonalDataRecord,
   assertLeaseFence,
   assertLeaseRequest,
   BridgeError,
@@ -171,6 +172,27 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
     },
+    async putPersonalData(record) {
+      assertPersonalDataRecord(record);
+      await run('keep personal data', (pool) =>
+        pool.query(
+          `INSERT INTO ${tables.personalData} (hash, kind, value, retain_until_ms) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (hash) DO UPDATE SET retain_until_ms = greatest(${tables.personalData}.retain_until_ms, excluded.retain_until_ms)`,
+          [record.hash, record.kind, record.value, record.retainUntilMs],
+        ),
+      );
+    },
+    getPersonalData: (hash) =>
+      run('read personal data', async (pool) => {
+        const row = (await pool.query<{ hash: string; kind: string; value: string; retain_until_ms: number }>(`SELECT * FROM ${tables.personalData} WHERE hash = $1`, [hash])).rows[0];
+        return row ? { hash: row.hash, kind: row.kind, value: row.value, retainUntilMs: row.retain_until_ms } : null;
+      }),
+    erasePersonalData: (nowMs) =>
+      // Deleted rows stay on disk until VACUUM reclaims them; the README says to run it after erasure.
+      run('erase personal data', async (pool) => {
+        const { rows } = await pool.query<{ hash: string; kind: string }>(`DELETE FROM ${tables.personalData} WHERE retain_until_ms <= $1 RETURNING hash, kind`, [nowMs]);
+        return rows.map(({ hash, kind }) => ({ hash, kind }));
+      }),
     verify: () =>
       run('verify the log', async (pool) => {
         const { rows } = await pool.query<PgEntryRow>(`SELECT * FROM ${tables.entries} ORDER BY idx`);

@@ -4,6 +4,7 @@ import {
   assertLeafHashRange,
   assertLeaseFence,
   assertLeaseRequest,
+  assertPersonalDataRecord,
   BridgeError,
   checkLeaseFence,
   entryColumns,
@@ -19,7 +20,7 @@ import {
   type LeaseFence,
   type StoredRow,
 } from '../index.js';
-import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow } from './sqlite/schema.js';
+import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow, type PersonalDataRow } from './sqlite/schema.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -69,6 +70,12 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     release: db.prepare(
       'UPDATE device_leases SET expires_at_ms = 0 WHERE device_id = ? AND holder = ? AND expires_at_ms > 0',
     ),
+    putPersonal: db.prepare(
+      `INSERT INTO personal_data (hash, kind, value, retain_until_ms) VALUES (@hash, @kind, @value, @retainUntilMs)
+       ON CONFLICT(hash) DO UPDATE SET retain_until_ms = max(retain_until_ms, excluded.retain_until_ms)`,
+    ),
+    getPersonal: db.prepare<[string], PersonalDataRow>('SELECT * FROM personal_data WHERE hash = ?'),
+    erasePersonal: db.prepare<[number], Pick<PersonalDataRow, 'hash' | 'kind'>>('DELETE FROM personal_data WHERE retain_until_ms <= ? RETURNING hash, kind'),
   };
   // Trusted copy of the tree; re-synchronised inside each append in case another process appended.
   let frontier = new MerkleFrontier();
@@ -162,6 +169,22 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
     },
+    async putPersonalData(record) {
+      assertPersonalDataRecord(record);
+      guard('keep personal data', () => statements.putPersonal.run(record));
+    },
+    async getPersonalData(hash) {
+      const row = guard('read personal data', () => statements.getPersonal.get(hash));
+      return row ? { hash: row.hash, kind: row.kind, value: row.value, retainUntilMs: row.retain_until_ms } : null;
+    },
+    async erasePersonalData(nowMs) {
+      return guard('erase personal data', () => {
+        const erased = statements.erasePersonal.all(nowMs);
+        // secure_delete zeroes the freed pages; the checkpoint then empties the WAL, which still held the old pages.
+        if (erased.length > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+        return erased.map(({ hash, kind }) => ({ hash, kind }));
+      });
+    },
     async verify() {
       return guard('verify the log', () => verifyStoredRows(readRows));
     },
@@ -194,6 +217,8 @@ function openDatabase(filename: string, busyTimeoutMs: number): Database.Databas
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  // Erased personal data must not survive in freed pages of the file.
+  db.pragma('secure_delete = ON');
   const synchronous = db.pragma('synchronous', { simple: true });
   if (synchronous !== SYNCHRONOUS_FULL) {
     db.close();

@@ -345,6 +345,38 @@ export function testStore(name: string, create: StoreFactory): void {
       });
     });
 
+    describe('personal data kept apart from the log', () => {
+      const hashOf = (n: number) => `hmac-sha256:${createHash('sha256').update(String(n)).digest('hex')}`;
+      const record = (n: number, retainUntilMs: number) => ({ hash: hashOf(n), kind: 'phone', value: `+4479111234${String(n).padStart(2, '0')}`, retainUntilMs });
+
+      it('holds a value by its keyed hash until its retention ends, then erases it and says what went', async () => {
+        await store.append(simple(0, { data: { citizenPhoneNumberHash: hashOf(1) } }), T0);
+        await store.putPersonalData(record(1, T0 + 1000));
+        await store.putPersonalData(record(2, T0 + 5000));
+        expect(await store.getPersonalData(hashOf(1))).toEqual(record(1, T0 + 1000));
+        expect(await store.erasePersonalData(T0 + 999)).toEqual([]);
+        expect(await store.erasePersonalData(T0 + 1000)).toEqual([{ hash: hashOf(1), kind: 'phone' }]);
+        expect(await store.getPersonalData(hashOf(1))).toBeNull();
+        expect(await store.getPersonalData(hashOf(2))).toEqual(record(2, T0 + 5000));
+        expect((await store.verify()).ok).toBe(true);
+        expect((await store.readEntries())[0]!.data.citizenPhoneNumberHash).toBe(hashOf(1));
+      });
+
+      it('keeps the later retention when the same value is held again', async () => {
+        await store.putPersonalData(record(3, T0 + 5000));
+        await store.putPersonalData(record(3, T0 + 1000));
+        expect((await store.getPersonalData(hashOf(3)))?.retainUntilMs).toBe(T0 + 5000);
+        await store.putPersonalData(record(3, T0 + 9000));
+        expect((await store.getPersonalData(hashOf(3)))?.retainUntilMs).toBe(T0 + 9000);
+      });
+
+      it('refuses malformed records', async () => {
+        for (const bad of [{ ...record(4, T0), hash: 'sha256:abc' }, { ...record(4, T0), kind: 'Phone Number' }, { ...record(4, T0), value: '' }, { ...record(4, T0), retainUntilMs: 1.5 }]) {
+          await expectBridgeError(store.putPersonalData(bad), 'INVALID_INPUT');
+        }
+      });
+    });
+
     describe('duplicate provider events', () => {
       const event = (provider: string | undefined, providerEventId: string | undefined, n: number): AuditEntryInput => ({
         type: 'participant.joined',

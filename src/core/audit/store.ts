@@ -1,3 +1,4 @@
+import type { ErasedPersonalData, PersonalDataRecord } from './personal-data-vault.js';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
 import type { AuditVerification } from './verify.js';
 
@@ -81,6 +82,12 @@ export interface BridgeStore {
   readLeafHashes(fromIndex: number, toIndex: number): Promise<Uint8Array[]>;
   /** Recomputes every leaf and root and reports the first index that does not match. */
   verify(): Promise<AuditVerification>;
+  /** Keeps a personal-data value apart from the log; holding the same hash again keeps the later retention. */
+  putPersonalData(record: PersonalDataRecord): Promise<void>;
+  /** The value behind a keyed hash, or null when it was erased or never held. */
+  getPersonalData(hash: string): Promise<PersonalDataRecord | null>;
+  /** Deletes, beyond recovery by the store, every value whose retention ended by `nowMs`; returns what went. */
+  erasePersonalData(nowMs: number): Promise<ErasedPersonalData[]>;
   /** Takes the device for `holder`, or renews it if `holder` has it; null when someone else holds it. */
   acquireLease(request: LeaseRequest): Promise<DeviceLease | null>;
   /** Releases the device if `holder` still holds it; true when a lease was released. */

@@ -12,6 +12,7 @@ export interface Tables {
   schema: string;
   entries: string;
   leases: string;
+  personalData: string;
 }
 
 /** Checks a schema name and quotes the store's tables in it. */
@@ -20,7 +21,7 @@ export function tablesIn(schema: string): Tables {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
   }
-  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases` };
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data` };
 }
 
 /**
@@ -57,6 +58,13 @@ export function schemaSql(tables: Tables): string[] {
     `CREATE INDEX IF NOT EXISTS audit_entries_by_type ON ${tables.entries} (type, idx)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${PROVIDER_EVENT_INDEX} ON ${tables.entries} (provider, provider_event_id)
       WHERE provider_event_id IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${tables.personalData} (
+      hash text PRIMARY KEY,
+      kind text NOT NULL,
+      value text NOT NULL,
+      retain_until_ms double precision NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS personal_data_by_expiry ON ${tables.personalData} (retain_until_ms)`,
     `CREATE TABLE IF NOT EXISTS ${tables.leases} (
       device_id text PRIMARY KEY,
       holder text NOT NULL,

@@ -23,6 +23,13 @@ CREATE INDEX IF NOT EXISTS audit_entries_by_verification ON audit_entries (verif
 CREATE INDEX IF NOT EXISTS audit_entries_by_type ON audit_entries (type, idx);
 CREATE UNIQUE INDEX IF NOT EXISTS audit_entries_provider_event
   ON audit_entries (provider, provider_event_id) WHERE provider_event_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS personal_data (
+  hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  retain_until_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS personal_data_by_expiry ON personal_data (retain_until_ms);
 CREATE TABLE IF NOT EXISTS device_leases (
   device_id TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
@@ -35,6 +42,14 @@ CREATE TABLE IF NOT EXISTS device_leases (
 export interface EntryRow extends EntryColumns {
   leaf_hash: Buffer;
   tree_root: Buffer;
+}
+
+/** A `personal_data` row. */
+export interface PersonalDataRow {
+  hash: string;
+  kind: string;
+  value: string;
+  retain_until_ms: number;
 }
 
 /** A `device_leases` row. */
