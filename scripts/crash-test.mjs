@@ -38,6 +38,9 @@ if ((kind !== 'sqlite' && kind !== 'postgres') || !Number.isSafeInteger(rounds) 
 if (!existsSync(fileURLToPath(dist(`stores/${kind}.js`)))) fail('dist/ is missing: run npm run build first');
 
 const target = kind === 'sqlite' ? sqliteTarget(options.file) : await postgresTarget(options.url);
+// A checkpoint is signed after every round with a throwaway key; its note is kept here, outside the database.
+const signerKey = await throwawayKey();
+const signer = (await import(dist('index.js'))).createCheckpointSigner({ key: signerKey.signing });
 const stats = { store: kind, rounds: 0, acknowledged: 0, killedBeforeReady: 0, roundsWithoutAck: 0, committedUnacknowledged: 0 };
 // How long one append takes here, learnt as the rounds go: a kill time scaled by it lands at a random
 // point within the first few appends whether the machine is fast or loaded.
@@ -81,9 +84,10 @@ async function crashRound(round, child, before) {
     const verification = await store.verify();
     check(verification.ok && verification.entries === head.size, `the log does not verify: ${JSON.stringify(verification)}`);
     check(head.size >= before.size, `the log lost entries of earlier rounds: ${head.size} < ${before.size}`);
-    // The log as it stood before this round must be unchanged. Until signed checkpoints land this
-    // compares with the root the script kept; then it becomes a check against the last checkpoint.
+    // The log as it stood before this round must be unchanged: the checkpoint signed after the last
+    // round, kept here outside the database, must open with its key and be consistent with the log now.
     check((await rootOf(await store.readEntries({ limit: before.size }))) === before.root, 'the entries of earlier rounds changed');
+    if (before.note !== undefined) await expectConsistentWith(store, before.note);
     const written = await store.readEntries({ fromIndex: before.size });
     written.forEach((entry, i) => {
       check(entry.index === before.size + i && entry.data.round === round && entry.data.n === i, `entry ${entry.index} is not this round's append ${i}`);
@@ -94,17 +98,36 @@ async function crashRound(round, child, before) {
     acknowledged.forEach((entry, i) => check(isDeepStrictEqual(written[i], entry), `acknowledged entry ${entry.index} differs after the restart`));
     const event = acknowledged.findLast((entry) => entry.providerEventId !== undefined);
     if (event) await expectDuplicate(store, event);
-    return { size: head.size, root: verification.root };
+    const signed = await signer.sign(store, (input) => store.append(input, Date.now()));
+    const after = await store.head();
+    check(signed.size === head.size && after.size === head.size + 1, 'the checkpoint did not cover exactly the log as reopened');
+    return { size: after.size, root: await rootOf(await store.readEntries()), note: signed.note };
   } finally {
     await store.close();
     await target.checkFile?.();
   }
 }
 
+/** Checks the reopened log extends the checkpoint signed after the previous round (RFC 9162 consistency). */
+async function expectConsistentWith(store, note) {
+  const { compareWithCheckpoint, headProver, openCheckpoint } = await import(dist('index.js'));
+  const opened = openCheckpoint(note, signerKey.verifier);
+  check(opened.ok, `the kept checkpoint no longer opens: ${opened.detail}`);
+  const comparison = compareWithCheckpoint(await headProver(store), opened.checkpoint);
+  check(comparison.ok, `the log is not consistent with the last checkpoint: ${comparison.detail}`);
+}
+
 /** The RFC 9162 root of entries, recomputed here rather than trusted from the store. */
 async function rootOf(entries) {
   const { leafBytes, leafHash, merkleTreeHash, toHex } = await import(dist('index.js'));
   return toHex(merkleTreeHash(entries.map((entry) => leafHash(leafBytes(entry)))));
+}
+
+/** A signing key for this run only, and its verifier. */
+async function throwawayKey() {
+  const { generateSigningKey, parseSigningKey, parseVerifierKey } = await import(dist('index.js'));
+  const generated = generateSigningKey('crash-test.vcb.invalid/log');
+  return { signing: parseSigningKey(generated.signingKey), verifier: parseVerifierKey(generated.verifierKey) };
 }
 
 /** Spawns the child of a round; it loads the package, then waits for {@link killWhileAppending}. */
