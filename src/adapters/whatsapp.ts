@@ -122,8 +122,9 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
     capabilities: {
       platforms: ['ios', 'android'],
       access: 'app',
-      // WhatsApp Web can neither place nor answer calls: she calls the device, or its operator calls her back by hand.
-      flows: ['citizen-device', 'callback'],
+      // WhatsApp Web can neither place nor answer calls: she (or, in officer-device, the officer) messages the
+      // reference and calls the device, or its operator calls her back by hand.
+      flows: ['officer-device', 'citizen-device', 'callback'],
       // Her message and call arrive from the session; answering, connecting and ending are attested.
       lifecycle: 'operator',
       recording: false,

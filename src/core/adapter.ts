@@ -195,6 +195,11 @@ export interface CallAdapter {
    * session): the bridge subscribes once and logs what `sink` receives; returns the unsubscribe function.
    */
   subscribeEvents?(sink: (events: ProviderEvent[]) => void): () => void;
+  /**
+   * For link providers whose links are made on the ops device (FaceTime web links): takes a batch for
+   * a device, all or none; throws INVALID_INPUT naming the bad link. Reached through `bridge.registerLinks`, which logs it.
+   */
+  registerLinks?(deviceId: string, links: readonly string[]): { added: number; remaining: number };
   /** Sends the other side a written record of the outcome on the provider (a WhatsApp message); optional. */
   confirmOutcome?(confirmation: OutcomeConfirmation): Promise<void>;
   /** Reports whether the adapter can take calls now. */

@@ -93,6 +93,11 @@ export interface Bridge {
    * the value); the bridge also does this hourly. Resolves to the number of values erased.
    */
   erasePersonalData(options: { actor: string }): Promise<number>;
+  /**
+   * Hands a link provider (FaceTime) links an operator made on a device, logging who registered how
+   * many, or why the batch was refused (then rethrown); links themselves are never logged.
+   */
+  registerLinks(provider: string, request: { deviceId: string; links: readonly string[]; actor: string }): Promise<{ added: number; remaining: number }>;
   /** What the ops console sees for a reference the citizen reads out; works once, and every lookup is logged. */
   lookUpReference(reference: string, options: { actor: string }): Promise<ReferenceLookup>;
   /** Reads log entries for a person, logging the read first (who, why, what). */
@@ -349,6 +354,22 @@ export function createBridge(options: BridgeOptions): Bridge {
     return reference;
   }
 
+  async function registerLinks(provider: string, request: { deviceId: string; links: readonly string[]; actor: string }) {
+    const adapter = adapterFor(provider);
+    if (!adapter?.registerLinks) throw new BridgeError('NOT_FOUND', `no registered adapter takes links for provider ${provider}`, { provider });
+    if (typeof request.actor !== 'string' || request.actor.trim().length === 0) throw invalidInput('registering links needs an actor', { field: 'actor' });
+    const base = { source: 'operator' as const, provider: adapter.provider, actor: request.actor.trim() };
+    try {
+      const result = adapter.registerLinks(request.deviceId, request.links);
+      await append({ ...base, type: 'device.links-registered', data: { deviceId: request.deviceId, ...result } });
+      return result;
+    } catch (error) {
+      const failure = toBridgeError(error, 'INVALID_INPUT', 'the links were refused', adapter.provider);
+      await append({ ...base, type: 'device.links-refused', data: { deviceId: request.deviceId, offered: request.links.length, error: failure.toSummary() } });
+      throw failure;
+    }
+  }
+
   async function startVerification(input: StartVerificationInput): Promise<VerificationCall> {
     if (closed) throw new BridgeError('INVALID_CONFIG', 'the bridge is closed');
     const request = parseStartInput(input, providers, personalData);
@@ -453,6 +474,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         reject: (report) => emitter.emit('webhook-rejected', report),
         protect,
       }),
+    registerLinks: (provider, request) => registerLinks(provider, request),
     erasePersonalData: ({ actor }) => eraseExpiredPersonalData(store, append, { actor, nowMs: clock.now() }),
     lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: clock.now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
