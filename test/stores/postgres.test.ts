@@ -210,6 +210,20 @@ describePostgres('postgres store', (url) => {
         expect((await a.verify()).ok).toBe(true);
       });
 
+      it('adds what a database made by an older version lacks: the personal-data table and the by-type index', async () => {
+        const schema = newSchema();
+        const first = store({ connectionString: url, schema });
+        await first.append(input(0), T0);
+        await first.close();
+        await adminQuery(`DROP TABLE "${schema}".personal_data`);
+        await adminQuery(`DROP INDEX "${schema}".audit_entries_by_type`);
+        const upgraded = store({ connectionString: url, schema });
+        await upgraded.putPersonalData({ hash: `hmac-sha256:${'cd'.repeat(32)}`, kind: 'phone', value: '+447911123456', retainUntilMs: T0 });
+        const indexes = await adminQuery<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema]);
+        expect(indexes.map((i) => i.indexname)).toContain('audit_entries_by_type');
+        expect((await upgraded.readEntries()).length).toBe(1);
+      });
+
       it('creates its tables once when eight stores start on a new schema at the same moment', async () => {
         const schema = newSchema();
         const stores = Array.from({ length: 8 }, () => store({ connectionString: url, schema, maxConnections: 1 }));
@@ -217,7 +231,7 @@ describePostgres('postgres store', (url) => {
         const appended = await Promise.all(stores.map((s, i) => s.append(input(i), T0)));
         expect(appended.map((e) => e.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
         const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'device_leases']);
+        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'device_leases', 'personal_data']);
       });
     });
 

@@ -17,10 +17,11 @@ export async function migrate(pool: Pool, tables: Tables): Promise<void> {
   });
 }
 
+// The newest table is checked too, so a database made by an older version gets what it lacks (and its indexes).
 async function tablesExist(pool: Pool, tables: Tables): Promise<boolean> {
-  const { rows } = await pool.query<{ ready: boolean }>('SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ready', [
-    tables.entries,
-    tables.leases,
-  ]);
+  const { rows } = await pool.query<{ ready: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready',
+    [tables.entries, tables.leases, tables.personalData],
+  );
   return rows[0]?.ready === true;
 }
