@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { POSTGRES_URL, SKIP_NOTE } from './postgres-fixture.js';
 
 const script = fileURLToPath(new URL('../../scripts/crash-test.mjs', import.meta.url));
-// 100 kills per store, 200 in all: each round starts a Node process, so this is most of the cost (see the README).
-const ROUNDS = 100;
+// 200 kills per store, as issue 5 asks of CI: each round starts a Node process, so this is most of the cost (see the README).
+const ROUNDS = 200;
 
 /** What scripts/crash-test.mjs prints with --json. */
 interface CrashSummary {
@@ -41,13 +41,13 @@ function expectEveryKindOfKill(summary: CrashSummary): void {
 describe.concurrent('crash safety: SIGKILL while appending', () => {
   it(`keeps every acknowledged SQLite append and nothing half-written, over ${ROUNDS} kills`, async () => {
     expectEveryKindOfKill(await crashTest('sqlite'));
-  }, 300_000);
+  }, 600_000);
 
   it.skipIf(POSTGRES_URL === undefined)(
     POSTGRES_URL === undefined ? `PostgreSQL: ${SKIP_NOTE}` : `keeps every acknowledged PostgreSQL append and nothing half-written, over ${ROUNDS} kills`,
     async () => {
       expectEveryKindOfKill(await crashTest('postgres', ['--url', POSTGRES_URL!]));
     },
-    300_000,
+    600_000,
   );
 });
