@@ -23,4 +23,4 @@ it('skips tests an adapter lacks the capability for, and names the reason of eac
     expect(status[runs], runs).toBe('passed');
   }
   expect(run.status).toBe(0);
-});
+}, 150_000); // a nested vitest run: slow when the crash test shares the two cores
