@@ -42,8 +42,10 @@ const target = kind === 'sqlite' ? sqliteTarget(options.file) : await postgresTa
 const signerKey = await throwawayKey();
 const signer = (await import(dist('index.js'))).createCheckpointSigner({ key: signerKey.signing });
 const stats = { store: kind, rounds: 0, acknowledged: 0, killedBeforeReady: 0, roundsWithoutAck: 0, committedUnacknowledged: 0 };
-// How long one append takes here, learnt as the rounds go: a kill time scaled by it lands at a random
-// point within the first few appends whether the machine is fast or loaded.
+// How long each step takes here, learnt as the rounds go, so kill times fit a fast or a loaded machine
+// and a log of any length: opening the store, a process's first append (it reads every leaf hash), the next.
+let openMs = 20;
+let firstAppendMs = 50;
 let appendMs = 10;
 const started = performance.now();
 let failed = false;
@@ -145,34 +147,47 @@ function startChild(round) {
   return { process: child, output, exited };
 }
 
-/** Lets the child go and SIGKILLs it: mostly while it appends, sometimes while it is still opening the store. */
+/**
+ * Lets the child go and SIGKILLs it: in 12% of rounds while it opens the store, in 13% during its first
+ * append, otherwise at a random point within about twelve appends after its first acknowledgement.
+ */
 async function killWhileAppending({ process: child, output, exited }) {
-  let ready = false;
+  const moment = Math.random();
+  const when = moment < 0.12 ? 'opening' : moment < 0.25 ? 'first-append' : 'appending';
   let readyAt;
   let timer;
   const ackTimes = [];
   const killAfter = (ms) => (timer = setTimeout(() => child.kill('SIGKILL'), ms));
-  const early = Math.random() < 0.1;
   child.stdout.on('data', () => {
-    if (!ready && output.stdout.startsWith('ready\n')) {
-      ready = true;
+    if (readyAt === undefined && output.stdout.startsWith('ready\n')) {
       readyAt = performance.now();
-      if (!early) killAfter(Math.random() * 12 * appendMs);
+      if (when === 'first-append') killAfter(Math.random() * firstAppendMs);
     }
     const completeLines = output.stdout.split('\n').length - 1;
     while (ackTimes.length < completeLines - 1) ackTimes.push(performance.now()); // the first line is "ready"
+    if (when === 'appending' && timer === undefined && ackTimes.length > 0) killAfter(Math.random() * 12 * appendMs);
   });
+  const goAt = performance.now();
   child.stdin.write('go\n');
-  if (early) killAfter(Math.random() * 15);
+  if (when === 'opening') killAfter(Math.random() * openMs);
+  // A child that never gets to the moment chosen for it is a hang to report, not a round to count.
+  let stalled = false;
+  const watchdog = setTimeout(() => {
+    stalled = true;
+    child.kill('SIGKILL');
+  }, 30_000);
   const { code, signal } = await exited;
   clearTimeout(timer);
+  clearTimeout(watchdog);
+  if (stalled) throw new Error(`the child made no progress in 30 s: ${output.stderr}`);
   if (signal !== 'SIGKILL') throw new Error(`the child stopped by itself (${code}): ${output.stderr}`);
-  // From "ready", so a first append slowed by connecting counts too and the estimate cannot shrink to nothing.
-  if (ackTimes.length > 0) appendMs = 0.8 * appendMs + (0.2 * (ackTimes.at(-1) - readyAt)) / ackTimes.length;
+  if (readyAt !== undefined) openMs = 0.8 * openMs + 0.2 * (readyAt - goAt);
+  if (ackTimes.length > 0) firstAppendMs = 0.8 * firstAppendMs + 0.2 * (ackTimes[0] - readyAt);
+  if (ackTimes.length > 1) appendMs = 0.8 * appendMs + (0.2 * (ackTimes.at(-1) - ackTimes[0])) / (ackTimes.length - 1);
   // Only whole lines count: a line cut by the kill was not an acknowledgement the child finished reporting.
   const { stdout } = output;
   const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1).split('\n').filter((line) => line !== '' && line !== 'ready');
-  return { lines: complete, beforeReady: !ready };
+  return { lines: complete, beforeReady: readyAt === undefined };
 }
 
 async function expectDuplicate(store, entry) {

@@ -129,21 +129,33 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
 
   async function syncFrontier(client: PoolClient, size: number): Promise<MerkleFrontier> {
     if (size === frontier.size) return frontier;
-    const base = size > frontier.size ? frontier.clone() : new MerkleFrontier();
-    const rows = await client.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${tables.entries} WHERE idx >= $1 ORDER BY idx`, [base.size]);
-    for (const row of rows.rows) base.append(row.leaf_hash);
-    return base;
+    return extended(client, size > frontier.size ? frontier : new MerkleFrontier());
+  }
+
+  // Committed entries never change, so their leaf hashes may be read with or without the append lock.
+  async function extended(db: Pool | PoolClient, base: MerkleFrontier): Promise<MerkleFrontier> {
+    const copy = base.clone();
+    const { rows } = await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${tables.entries} WHERE idx >= $1 ORDER BY idx`, [copy.size]);
+    for (const row of rows) copy.append(row.leaf_hash);
+    return copy;
+  }
+
+  // Concurrent appends of this process may finish out of order; keep the larger tree.
+  function adopt(candidate: MerkleFrontier): void {
+    if (candidate.size > frontier.size) frontier = candidate;
   }
 
   return {
     kind: STORE_NAME,
     async append(input, atMs, fence) {
       if (fence) assertLeaseFence(fence);
-      const prepared = await run('append', (pool, leases) =>
-        inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, fence)),
-      );
-      // Concurrent appends of this process may finish out of order; keep the larger tree.
-      if (prepared.frontier.size > frontier.size) frontier = prepared.frontier;
+      const prepared = await run('append', async (pool, leases) => {
+        // A process's first append rebuilds the tree from every leaf hash: that is done before taking the
+        // append lock, so a long log does not keep the other servers waiting; under the lock only the rest is read.
+        if (frontier.size === 0) adopt(await extended(pool, frontier));
+        return inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, fence));
+      });
+      adopt(prepared.frontier);
       return prepared.entry;
     },
     head: () =>
