@@ -47,7 +47,7 @@ export interface CallRuntime {
   track(pending: Promise<unknown>): void;
   /** Asks a polling provider for the call's events and logs the new ones; resolves to what it logged. */
   pollProvider(providerCallId: string): Promise<AuditEntry[]>;
-  /** Tells the bridge evidence arrived after the call ended (a Teams call record), so its seal is renewed. */
+  /** Tells the bridge an entry was logged after the call ended (a Teams call record, a late outcome), so its seal is renewed. */
   lateEvidence(): void;
   /** Sends the other side the outcome through the provider, if its adapter can; never throws. */
   confirmOutcome(providerCallId: string, outcome: RecordedOutcome): Promise<{ ok: boolean; error?: JsonObject } | undefined>;
@@ -184,6 +184,8 @@ export class VerificationCall {
         data: { ...outcome, supervisor: { ...outcome.supervisor } },
       });
       const recorded: RecordedOutcome = { ...outcome, at: entry.at, entryIndex: entry.index };
+      // Recorded after the call ended, the outcome comes after the verification's seal: it needs a new one.
+      if (isTerminal(this.currentState)) this.runtime.lateEvidence();
       this.outcomeValue = recorded;
       this.emitter.emit('outcome', recorded);
       if (this.created) this.runtime.track(this.confirmToOtherSide(this.created.providerCallId, recorded));
@@ -315,7 +317,10 @@ export class VerificationCall {
   private async confirmToOtherSide(providerCallId: string, outcome: RecordedOutcome): Promise<void> {
     const sent = await this.runtime.confirmOutcome(providerCallId, outcome);
     if (sent === undefined) return;
-    await this.serial(() => this.log({ type: 'outcome.confirmed', source: 'sdk', provider: this.provider, data: { ...sent } }));
+    await this.serial(async () => {
+      await this.log({ type: 'outcome.confirmed', source: 'sdk', provider: this.provider, data: { ...sent } });
+      if (isTerminal(this.currentState)) this.runtime.lateEvidence();
+    });
   }
 
   // Releases the provider's call, then logs the end with how that went; runs inside `serial`.

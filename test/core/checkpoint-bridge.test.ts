@@ -68,6 +68,19 @@ describe('a bridge with checkpoints', () => {
     for (const entry of late) expect(latest.data.entries).toContain(entry.index);
   });
 
+  it('seals again when the outcome is recorded after the call ended', async () => {
+    const box = await checkpointedSandbox();
+    const call = await box.start();
+    await box.play(call, 'ops-joined', 'other-joined', 'other-left', 'ops-left', 'call-ended');
+    await box.bridge.idle();
+    const outcome = await call.recordOutcome({ supervisor: { collarNumber: 'SGT1', name: 'Sgt Late' }, outcome: 'verified' });
+    await box.bridge.idle();
+    const own = (await box.store.readEntries()).filter((entry) => entry.verificationId === call.verification.id);
+    const seals = ofType(own, 'verification.sealed');
+    expect(seals.length).toBe(2);
+    expect(seals.at(-1)!.data.entries).toContain(outcome.entryIndex);
+  });
+
   it('seals and signs for a call that fails before it starts', async () => {
     const box = await checkpointedSandbox();
     const call = await box.start({ citizen: { apps: ['facetime'], platform: 'ios', browser: false } });
