@@ -55,6 +55,8 @@ export interface TeamsFake extends ProviderFake {
   clientState: string;
   /** The ops device user's Entra object id: the device handle. */
   userId: string;
+  /** The `teams()` options that point an adapter at this fake with its credentials. */
+  adapterOptions: { tenantId: string; clientId: string; clientSecret: string; clientState: string; authorityUrl: string; graphUrl: string };
   /** Every request received. */
   requests: RecordedRequest[];
   /** Makes the next matching requests fail, with Graph's error body unless one is given. */
@@ -194,6 +196,7 @@ export async function startTeamsFake(options: TeamsFakeOptions = {}): Promise<Te
     clientSecret,
     clientState,
     userId: users[0]!.id,
+    adapterOptions: { tenantId, clientId, clientSecret, clientState, authorityUrl: origin, graphUrl: origin },
     requests: server.requests,
     injectFault: server.injectFault,
     setLatency: server.setLatency,

@@ -8,12 +8,7 @@ testAdapter({
   async setup({ sleep }) {
     const fake = await startTeamsFake();
     const adapter = teams({
-      tenantId: fake.tenantId,
-      clientId: fake.clientId,
-      clientSecret: fake.clientSecret,
-      clientState: fake.clientState,
-      authorityUrl: fake.origin,
-      graphUrl: fake.origin,
+      ...fake.adapterOptions,
       sleep,
     });
     return { adapter, fake, deviceHandle: fake.userId, secrets: [fake.clientSecret, fake.clientState] };

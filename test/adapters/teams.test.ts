@@ -17,12 +17,7 @@ async function fakeTeams(options: Parameters<typeof startTeamsFake>[0] = {}): Pr
 
 function adapterFor(fake: TeamsFake, extra: Partial<TeamsAdapterOptions> = {}) {
   return teams({
-    tenantId: fake.tenantId,
-    clientId: fake.clientId,
-    clientSecret: fake.clientSecret,
-    clientState: fake.clientState,
-    authorityUrl: fake.origin,
-    graphUrl: fake.origin,
+    ...fake.adapterOptions,
     ...extra,
   });
 }

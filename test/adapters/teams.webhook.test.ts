@@ -23,12 +23,7 @@ async function setup(fakeOptions: TeamsFakeOptions = {}, adapterOptions: Partial
 
 function adapterFor(fake: TeamsFake, extra: Partial<TeamsAdapterOptions> = {}) {
   return teams({
-    tenantId: fake.tenantId,
-    clientId: fake.clientId,
-    clientSecret: fake.clientSecret,
-    clientState: fake.clientState,
-    authorityUrl: fake.origin,
-    graphUrl: fake.origin,
+    ...fake.adapterOptions,
     ...extra,
   });
 }

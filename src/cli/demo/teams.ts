@@ -15,14 +15,6 @@ export const teamsDemo: DemoProvider = {
     const fake = await startTeamsFake({
       users: [{ id: teamsDemo.deviceHandle, displayName: 'SANDBOX Ops Device', userPrincipalName: 'ops-device@sandbox.example' }],
     });
-    const adapter = teams({
-      tenantId: fake.tenantId,
-      clientId: fake.clientId,
-      clientSecret: fake.clientSecret,
-      clientState: fake.clientState,
-      authorityUrl: fake.origin,
-      graphUrl: fake.origin,
-    });
-    return { fake, adapter };
+    return { fake, adapter: teams(fake.adapterOptions) };
   },
 };
