@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { MerkleFrontier, prepareAppend, storeProver, verifyInclusionProof } from '../dist/index.js';
 import sqliteStore from '../dist/stores/sqlite.js';
+import { storeBackedCalls } from './store-backed-calls.mjs';
 
 const APPENDS = Number(process.env.VCB_BENCH_APPENDS ?? 1000);
 const VERIFY_ENTRIES = Number(process.env.VCB_BENCH_VERIFY_ENTRIES ?? 20000);
@@ -17,7 +18,10 @@ const VERIFY_ENTRIES = Number(process.env.VCB_BENCH_VERIFY_ENTRIES ?? 20000);
 // on top of the leaf hash and the canonical JSON; that, not I/O, sets its target.
 // An evidence bundle needs the root and a proof per entry; with large subtrees remembered that should
 // cost little more than hashing the tree once.
-const TARGETS = { append: 3, verify: 6, prove: 2 };
+// A call held in the store adds a row write to each entry's transaction and a lookup to each webhook:
+// it may cost at most half again the durable appends of its entries.
+const TARGETS = { append: 3, verify: 6, prove: 2, calls: 1.5 };
+const CALL_COUNTS = (process.env.VCB_BENCH_CALLS ?? '50,100,200').split(',').map(Number);
 const PROOFS = 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'vcb-bench-'));
@@ -166,6 +170,13 @@ try {
     proving += await bundleProofs(big);
   }
   report('prove', proving, baselineRoot, TARGETS.prove, ` for the root and ${PROOFS} inclusion proofs over ${VERIFY_ENTRIES} entries`);
+
+  // A scale curve: the ratio must not grow with the number of calls the store holds.
+  for (const count of CALL_COUNTS) {
+    const { total, baseline, timing, entries } = await storeBackedCalls(dir, count);
+    const parts = `start ${(timing.start / count).toFixed(2)}, webhooks ${(timing.webhooks / count).toFixed(2)}, outcome+end ${(timing.finish / count).toFixed(2)} ms a call`;
+    report('calls', total, baseline, TARGETS.calls, ` for ${count} verifications (${entries} entries; ${parts})`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,8 @@
+import type { CreatedCall } from './adapter.js';
 import type { AuditEntryInput } from './audit/entry.js';
 import { formatInstant } from './clock.js';
 import type { JsonObject } from './json.js';
-import type { RouteDecision } from './router.js';
+import type { RouteDecision } from './routing/router.js';
 import type { ParsedStart } from './start-input.js';
 import type { Verification } from './types.js';
 
@@ -36,6 +37,18 @@ export function decisionData(decision: RouteDecision): JsonObject {
     ...base,
     chosen: { ...decision.chosen },
     lease: { deviceId: lease.deviceId, epoch: lease.epoch, expiresAt: formatInstant(lease.expiresAtMs) },
+  };
+}
+
+/** The `call.created` entry's data: where each side joins (never the secrets) and how long the provider took. */
+export function createdCallData(created: CreatedCall, durationMs: number): JsonObject {
+  return {
+    providerCallId: created.providerCallId,
+    otherSideUrl: withoutSecrets(created.otherSide.url),
+    opsDeviceUrl: withoutSecrets(created.opsDevice.url),
+    tokensIssued: { otherSide: created.otherSide.token !== undefined, opsDevice: created.opsDevice.token !== undefined },
+    durationMs,
+    ...(created.evidence ? { evidence: created.evidence } : {}),
   };
 }
 

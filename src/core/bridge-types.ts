@@ -11,8 +11,9 @@ import type { OfficerDirectory } from './officer-directory.js';
 import type { ReferenceLookup } from './reference-lookup.js';
 import type { StartVerificationInput } from './start-input.js';
 import type { OpsRoom } from './types.js';
-import type { VerificationCall } from './verification-call.js';
-import type { WebhookOutcome } from './webhook-dispatch.js';
+import type { VerificationCall } from './calls/verification-call.js';
+import type { FailoverOptions } from './routing/route-and-create.js';
+import type { WebhookOutcome } from './ingress/webhook-dispatch.js';
 
 /** A webhook as the server received it; the bridge stamps the receipt time if it is not given. */
 export type IncomingWebhook = Omit<WebhookRequest, 'receivedAtMs'> & { receivedAtMs?: number };
@@ -54,6 +55,19 @@ export interface BridgeOptions {
    * non-empty log has none). `everyMs` defaults to 24 hours. @default none
    */
   checkpoints?: { signer: CheckpointSigner; everyMs?: number };
+  /**
+   * This server's name in the call rows it carries (`owner`) and the job leases it holds; unique per
+   * process sharing the store. @default a random `server-…`
+   */
+  serverId?: string;
+  /**
+   * How long a live call's device lease lasts without renewal. The server carrying the call renews it
+   * every third of this; when that server dies, another server sharing the store adopts the call
+   * within about 1⅓ × this, under a new lease epoch. @default 30000
+   */
+  adoptAfterMs?: number;
+  /** When a provider fails to create the call: how long one create may take, and the budget for trying the next routes. */
+  failover?: FailoverOptions;
 }
 
 /** Things a bridge reports that no single call owns. */
@@ -70,8 +84,18 @@ export interface BridgeEvents extends Record<string, unknown> {
 export interface Bridge {
   /** Validates the request, logs it, routes it and creates the call; a missing route gives a phone fallback, not a throw. */
   startVerification(input: StartVerificationInput): Promise<VerificationCall>;
-  /** A call this bridge started, by verification id. */
+  /** This server's id, as call rows and job leases name it. */
+  readonly serverId: string;
+  /**
+   * The handle this process holds for a verification (started, adopted or fetched here), as of its last
+   * write or read, without asking the store; undefined if this process holds none. Use `getCall` for the current view.
+   */
   call(verificationId: string): VerificationCall | undefined;
+  /**
+   * A working handle on any verification in the store, whichever server started it and after restarts,
+   * brought up to date with the store; undefined when the store has no such verification.
+   */
+  getCall(verificationId: string): Promise<VerificationCall | undefined>;
   /**
    * Verifies a provider's webhook and applies it; throws WEBHOOK_INVALID for anything not genuine.
    * `receivedAtMs` defaults to the bridge's clock.

@@ -59,7 +59,7 @@ const PLATFORMS: readonly Platform[] = ['ios', 'android', 'desktop'];
 /** Validates a start request; personal data is hashed for the log, and kept in clear only where a call needs it. */
 export function parseStartInput(
   input: StartVerificationInput,
-  providers: Set<string>,
+  providers: ReadonlySet<string>,
   personalData: PersonalDataHasher,
 ): ParsedStart {
   if (typeof input !== 'object' || input === null) throw invalidInput('a verification request is required');
@@ -88,7 +88,7 @@ export function parseStartInput(
   return parsed;
 }
 
-function parseCaller(value: CallerInput, providers: Set<string>): { caller: CallerCapabilities; inferred: boolean } {
+function parseCaller(value: CallerInput, providers: ReadonlySet<string>): { caller: CallerCapabilities; inferred: boolean } {
   if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
   const { userAgent, ...given } = value;
   if (userAgent !== undefined && (typeof userAgent !== 'string' || userAgent.length > 1024)) {
@@ -105,7 +105,7 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function parseCapabilities(value: CallerCapabilities, providers: Set<string>): CallerCapabilities {
+function parseCapabilities(value: CallerCapabilities, providers: ReadonlySet<string>): CallerCapabilities {
   if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
   const capabilities: CallerCapabilities = {};
   if (value.platform !== undefined) {

@@ -2,16 +2,21 @@ import {
   assertEntryQuery,
   assertLeafHashRange,
   assertLeaseFence,
+  assertCallChange,
+  assertCallQuery,
   assertLeaseRequest,
   assertPersonalDataRecord,
   BridgeError,
   checkLeaseFence,
+  isLiveCall,
   MerkleFrontier,
+  nextCallRecord,
   nextLease,
   prepareAppend,
   verifyStoredRows,
   type AuditEntry,
   type BridgeStore,
+  type CallRecord,
   type DeviceLease,
   type PersonalDataRecord,
 } from '../index.js';
@@ -31,6 +36,7 @@ export default function memoryStore(): BridgeStore {
   const providerEvents = new Set<string>();
   const leases = new Map<string, DeviceLease>();
   const personalData = new Map<string, PersonalDataRecord>();
+  const calls = new Map<string, CallRecord>();
   let frontier = new MerkleFrontier();
   let closed = false;
 
@@ -40,9 +46,11 @@ export default function memoryStore(): BridgeStore {
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs, fence) {
+    async append(input, atMs, options = {}) {
       open();
+      const { fence, call } = options;
       if (fence) assertLeaseFence(fence);
+      if (call) assertCallChange(input, call);
       const prepared = prepareAppend(input, atMs, { lastAt: rows.at(-1)?.entry.at, frontier });
       if (fence) checkLeaseFence(fence, leases.get(fence.deviceId)?.epoch);
       const eventKey = input.providerEventId === undefined ? undefined : `${input.provider ?? ''}\u0000${input.providerEventId}`;
@@ -51,8 +59,18 @@ export default function memoryStore(): BridgeStore {
           provider: input.provider,
         });
       }
-      rows.push({ entry: structuredClone(prepared.entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
+      const { entry } = prepared;
+      const callRow =
+        call &&
+        nextCallRecord(
+          calls.get(entry.verificationId!),
+          call,
+          { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) },
+          call.expectedVersion === null ? newestWithReference(call.set.reference, entry.verificationId!) : undefined,
+        );
+      rows.push({ entry: structuredClone(entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
       if (eventKey !== undefined) providerEvents.add(eventKey);
+      if (callRow) calls.set(callRow.verificationId, callRow);
       frontier = prepared.frontier;
       return prepared.entry;
     },
@@ -99,9 +117,26 @@ export default function memoryStore(): BridgeStore {
         rows.map((row) => ({ index: row.entry.index, entry: () => structuredClone(row.entry), leafHash: row.leafHash, rootAfter: row.rootAfter })),
       );
     },
+    async findCall(query) {
+      open();
+      assertCallQuery(query);
+      const found =
+        'verificationId' in query
+          ? calls.get(query.verificationId)
+          : 'reference' in query
+            ? newestWithReference(query.reference)
+            : [...calls.values()].find((c) => c.provider === query.provider && c.providerCallId === query.providerCallId);
+      return found ? { ...found } : null;
+    },
+    async listLiveCalls() {
+      open();
+      return [...calls.values()].filter(isLiveCall).map((c) => ({ ...c }));
+    },
     async acquireLease(request) {
       open();
       assertLeaseRequest(request);
+      const occupied = [...calls.values()].some((c) => c.deviceId === request.deviceId && c.verificationId !== request.holder && isLiveCall(c));
+      if (occupied) return null;
       const lease = nextLease(leases.get(request.deviceId), request);
       if (lease) leases.set(request.deviceId, lease);
       return lease && { ...lease };
@@ -122,4 +157,9 @@ export default function memoryStore(): BridgeStore {
       closed = true;
     },
   };
+
+  // Calls are kept in the order they were opened, so the last match is the newest.
+  function newestWithReference(reference: string, exceptVerificationId?: string): CallRecord | undefined {
+    return [...calls.values()].filter((c) => c.reference === reference && c.verificationId !== exceptVerificationId).at(-1);
+  }
 }

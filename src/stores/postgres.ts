@@ -2,6 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import {
   assertEntryQuery,
   assertLeafHashRange,
+  assertCallChange,
+  assertCallQuery,
   assertPersonalDataRecord,
   assertLeaseFence,
   assertLeaseRequest,
@@ -11,13 +13,14 @@ import {
   MerkleFrontier,
   prepareAppend,
   verifyStoredRows,
+  type AppendOptions,
   type AuditEntry,
   type AuditEntryInput,
   type BridgeStore,
   type EntryQuery,
-  type LeaseFence,
   type PreparedAppend,
 } from '../index.js';
+import { postgresCalls } from './postgres/calls.js';
 import { inTransaction, openPool, storeError, type PoolSource } from './postgres/connection.js';
 import { postgresLeases, type LeaseClock, type PostgresLeases } from './postgres/leases.js';
 import { migrate } from './postgres/migrate.js';
@@ -48,13 +51,15 @@ export interface PostgresStoreOptions {
 
 /**
  * The store for several app servers sharing one log: appends from any number of processes form one
- * Merkle tree, serialised by a transaction-level advisory lock, and device leases are rows changed
- * under `FOR UPDATE SKIP LOCKED`. Nothing is held beyond a transaction, so it works behind PgBouncer in
- * transaction mode. `pg` is loaded at first use.
+ * Merkle tree, serialised by a transaction-level advisory lock (call rows are checked and written under
+ * it, with the entry that changes them), and device leases are rows changed under `FOR UPDATE SKIP LOCKED`.
+ * Nothing is held beyond a transaction, so it works behind PgBouncer in transaction mode. `pg` is loaded
+ * at first use.
  */
 export default function postgresStore(options: PostgresStoreOptions = {}): BridgeStore {
   const source = poolSource(options);
   const tables = tablesIn(options.schema ?? 'verification_call_bridge');
+  const calls = postgresCalls(tables);
   const leaseClock = options.leaseClock ?? 'database';
   if (leaseClock !== 'database' && leaseClock !== 'caller') {
     throw new BridgeError('INVALID_CONFIG', `leaseClock must be 'database' or 'caller', not ${JSON.stringify(leaseClock)}`);
@@ -73,7 +78,7 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         if (owned) await pool.end().catch(() => undefined);
         throw error;
       }
-      return { pool, owned, leases: postgresLeases(pool, tables, leaseClock) };
+      return { pool, owned, leases: postgresLeases(pool, tables, leaseClock, calls) };
     })().catch((error: unknown) => {
       // A database that was down at first use may be up at the next call.
       opened = undefined;
@@ -97,7 +102,7 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     leases: PostgresLeases,
     input: AuditEntryInput,
     atMs: number,
-    fence: LeaseFence | undefined,
+    { fence, call }: AppendOptions,
   ): Promise<PreparedAppend> {
     // Forcing synchronous_commit up only from `off`: every other level already flushes this server's WAL before COMMIT returns.
     await client.query(`${appendLockSql(tables)}, CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', true) END`);
@@ -124,6 +129,9 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         Buffer.from(prepared.rootAfter),
       ],
     );
+    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
+    const { entry } = prepared;
+    if (call) await calls.write(client, call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
     return prepared;
   }
 
@@ -147,13 +155,14 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs, fence) {
-      if (fence) assertLeaseFence(fence);
+    async append(input, atMs, options = {}) {
+      if (options.fence) assertLeaseFence(options.fence);
+      if (options.call) assertCallChange(input, options.call);
       const prepared = await run('append', async (pool, leases) => {
         // A process's first append rebuilds the tree from every leaf hash: that is done before taking the
         // append lock, so a long log does not keep the other servers waiting; under the lock only the rest is read.
         if (frontier.size === 0) adopt(await extended(pool, frontier));
-        return inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, fence));
+        return inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, options));
       });
       adopt(prepared.frontier);
       return prepared.entry;
@@ -212,6 +221,11 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
           rows.map((row) => ({ index: Number(row.idx), entry: () => decodePgRow(row), leafHash: row.leaf_hash, rootAfter: row.tree_root })),
         );
       }),
+    async findCall(query) {
+      assertCallQuery(query);
+      return run('find a call', (pool) => calls.find(pool, query));
+    },
+    listLiveCalls: () => run('list live calls', (pool) => calls.listLive(pool)),
     async acquireLease(request) {
       assertLeaseRequest(request);
       return run('take a device lease', (_pool, leases) => leases.acquire(request));

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import {
   assertEntryQuery,
   assertLeafHashRange,
+  assertCallChange,
+  assertCallQuery,
   assertLeaseFence,
   assertLeaseRequest,
   assertPersonalDataRecord,
@@ -9,18 +11,30 @@ import {
   checkLeaseFence,
   entryColumns,
   MerkleFrontier,
+  nextCallRecord,
   nextLease,
   prepareAppend,
   verifyStoredRows,
+  type AppendOptions,
   type AuditEntry,
   type AuditEntryInput,
   type BridgeStore,
+  type CallChange,
   type DeviceLease,
   type EntryQuery,
-  type LeaseFence,
   type StoredRow,
 } from '../index.js';
-import { decodeEntryRow, SCHEMA, type EntryRow, type LeaseRow, type PersonalDataRow } from './sqlite/schema.js';
+import {
+  callColumns,
+  callFromRow,
+  decodeEntryRow,
+  LIVE,
+  SCHEMA,
+  type CallRow,
+  type EntryRow,
+  type LeaseRow,
+  type PersonalDataRow,
+} from './sqlite/schema.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -38,8 +52,8 @@ const SYNCHRONOUS_FULL = 2;
 
 /**
  * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so an
- * acknowledged append survives power loss. Several processes may share the file: every append and
- * every lease change is one `BEGIN IMMEDIATE` transaction.
+ * acknowledged append survives power loss. Several processes may share the file: every append (with
+ * the call row it changes) and every lease change is one `BEGIN IMMEDIATE` transaction.
  */
 export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
   const filename = options.filename ?? 'verification-call-bridge.db';
@@ -76,6 +90,26 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     ),
     getPersonal: db.prepare<[string], PersonalDataRow>('SELECT * FROM personal_data WHERE hash = ?'),
     erasePersonal: db.prepare<[number], Pick<PersonalDataRow, 'hash' | 'kind'>>('DELETE FROM personal_data WHERE retain_until_ms <= ? RETURNING hash, kind'),
+    call: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE verification_id = ?'),
+    callByProvider: db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE provider = ? AND provider_call_id = ?'),
+    newestCallWithReference: db.prepare<[string, string | null], CallRow>(
+      'SELECT * FROM calls WHERE reference = ? AND verification_id IS NOT ? ORDER BY opened_idx DESC LIMIT 1',
+    ),
+    liveCalls: db.prepare<[], CallRow>(`SELECT * FROM calls WHERE ${LIVE} ORDER BY opened_idx`),
+    liveCallOnDevice: db.prepare<[string, string], { one: number }>(
+      `SELECT 1 AS one FROM calls WHERE device_id = ? AND verification_id <> ? AND ${LIVE} LIMIT 1`,
+    ),
+    // An opening entry's index is both the call's first version and its place in the order of opens.
+    openCall: db.prepare(
+      `INSERT INTO calls (verification_id, reference, reference_expires_at_ms, state, version, updated_at_ms, expires_at_ms, owner, provider, provider_call_id, device_id, epoch, opened_idx)
+       VALUES (@verification_id, @reference, @reference_expires_at_ms, @state, @version, @updated_at_ms, @expires_at_ms, @owner, @provider, @provider_call_id, @device_id, @epoch, @version)`,
+    ),
+    updateCall: db.prepare(
+      `UPDATE calls SET reference = @reference, reference_expires_at_ms = @reference_expires_at_ms, state = @state, version = @version,
+       updated_at_ms = @updated_at_ms, expires_at_ms = @expires_at_ms, owner = @owner, provider = @provider,
+       provider_call_id = @provider_call_id, device_id = @device_id, epoch = @epoch
+       WHERE verification_id = @verification_id`,
+    ),
   };
   // Trusted copy of the tree; re-synchronised inside each append in case another process appended.
   let frontier = new MerkleFrontier();
@@ -87,7 +121,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     return base;
   }
 
-  const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, fence: LeaseFence | undefined) => {
+  const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, { fence, call }: AppendOptions) => {
     const last = statements.tail.get();
     const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
@@ -98,10 +132,21 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       leaf_hash: Buffer.from(prepared.leafHash),
       tree_root: Buffer.from(prepared.rootAfter),
     });
+    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
+    if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
     return prepared;
   });
 
+  function writeCall(change: CallChange, entry: { index: number; verificationId: string; atMs: number }): void {
+    const row = statements.call.get(entry.verificationId);
+    const holder = change.expectedVersion === null ? statements.newestCallWithReference.get(change.set.reference, entry.verificationId) : undefined;
+    const next = nextCallRecord(row && callFromRow(row), change, entry, holder && callFromRow(holder));
+    (row === undefined ? statements.openCall : statements.updateCall).run(callColumns(next));
+  }
+
   const leaseTransaction = db.transaction((request: Parameters<BridgeStore['acquireLease']>[0]) => {
+    // A live call of another verification keeps its device even when its lease lapsed (its server died).
+    if (statements.liveCallOnDevice.get(request.deviceId, request.holder)) return null;
     const row = statements.lease.get(request.deviceId);
     const lease = nextLease(row && leaseFromRow(row), request);
     if (lease) statements.upsertLease.run(lease);
@@ -116,7 +161,8 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       return work();
     } catch (error) {
       if (BridgeError.isInstance(error)) throw error;
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      // Only the log's unique index means a repeated event; a clash on a call's provider call id is a store failure.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('audit_entries.')) {
         throw new BridgeError('DUPLICATE_EVENT', 'that provider event is already logged', { cause: error });
       }
       throw new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
@@ -134,9 +180,10 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
 
   return {
     kind: STORE_NAME,
-    async append(input, atMs, fence) {
-      if (fence) assertLeaseFence(fence);
-      const prepared = guard('append', () => appendTransaction.immediate(input, atMs, fence));
+    async append(input, atMs, options = {}) {
+      if (options.fence) assertLeaseFence(options.fence);
+      if (options.call) assertCallChange(input, options.call);
+      const prepared = guard('append', () => appendTransaction.immediate(input, atMs, options));
       frontier = prepared.frontier;
       return prepared.entry;
     },
@@ -187,6 +234,21 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     },
     async verify() {
       return guard('verify the log', () => verifyStoredRows(readRows));
+    },
+    async findCall(query) {
+      assertCallQuery(query);
+      return guard('find a call', () => {
+        const row =
+          'verificationId' in query
+            ? statements.call.get(query.verificationId)
+            : 'reference' in query
+              ? statements.newestCallWithReference.get(query.reference, null)
+              : statements.callByProvider.get(query.provider, query.providerCallId);
+        return row ? callFromRow(row) : null;
+      });
+    },
+    async listLiveCalls() {
+      return guard('list live calls', () => statements.liveCalls.all().map(callFromRow));
     },
     async acquireLease(request) {
       assertLeaseRequest(request);

@@ -210,11 +210,12 @@ describe('a call through its life', () => {
 
 describe('timestamps', () => {
   it('never run backwards in the log when the wall clock steps back', async () => {
-    const readings = [Date.UTC(2026, 10, 27, 10, 0, 0), Date.UTC(2026, 10, 27, 10, 0, 5), Date.UTC(2026, 10, 27, 9, 0, 0)];
-    let next = 0;
-    const clock: Clock = { now: () => readings[Math.min(next++, readings.length - 1)]! };
+    // The clock reads 10:00:05 while the call starts, then steps back an hour before it ends.
+    let reading = Date.UTC(2026, 10, 27, 10, 0, 5);
+    const clock: Clock = { now: () => reading };
     const box = await sandbox({ clock });
     const call = await box.start();
+    reading = Date.UTC(2026, 10, 27, 9, 0, 0);
     await call.end();
     const ats = call.timeline().map((e) => e.at);
     expect([...ats].sort()).toEqual(ats);

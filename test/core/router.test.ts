@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterCapabilities, AdapterHealth, CallAdapter } from '../../src/core/adapter.js';
 import type { DeviceLease } from '../../src/core/audit/store.js';
-import { decideRoute, deviceHandle, orderByPreference, type RouteRequest } from '../../src/core/router.js';
+import { decideRoute, deviceHandle, orderByPreference, type RouteRequest } from '../../src/core/routing/router.js';
 import type { OpsRoom } from '../../src/core/types.js';
 
 interface FakeOptions {

@@ -13,7 +13,7 @@ let n = 0;
 async function append(kind, data, fence) {
   const mine = { process: result.id, n: n++, kind, ...data };
   try {
-    const entry = await store.append({ type: `process.${kind}`, source: 'sdk', actor: `process-${id}`, data: mine }, Date.now(), fence);
+    const entry = await store.append({ type: `process.${kind}`, source: 'sdk', actor: `process-${id}`, data: mine }, Date.now(), { fence });
     result.appends.push({ index: entry.index, n: mine.n });
     return true;
   } catch (error) {

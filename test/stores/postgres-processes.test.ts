@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toHex, type BridgeStore } from '../../src/index.js';
 import postgresStore from '../../src/stores/postgres.js';
+import { expectOneChangePerVersion, expectOneOpenPerReference } from './call-race.js';
 import { describePostgres, dropSchema, uniqueSchema } from './postgres-fixture.js';
 
 const builtStore = new URL('../../dist/stores/postgres.js', import.meta.url);
@@ -110,4 +111,32 @@ describePostgres('postgres store shared by four processes', (url) => {
     for (const write of refused) expect(write.epoch, 'a refused write had a successor').toBeLessThan(lastEpoch);
     expect(refused.length, 'writes refused as LEASE_LOST').toBeGreaterThan(0);
   });
+});
+
+describePostgres('postgres call rows shared by several processes', (url) => {
+  const schemas: string[] = [];
+  const stores: BridgeStore[] = [];
+  const raceOn = async () => {
+    const schema = uniqueSchema('calls');
+    schemas.push(schema);
+    const store = postgresStore({ connectionString: url, schema, maxConnections: 2 });
+    stores.push(store);
+    await store.head(); // create the tables before the children race
+    return { store, target: { kind: 'postgres' as const, storeUrl: builtStore.href, target: url, schema } };
+  };
+
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    for (const schema of schemas) await dropSchema(schema);
+  });
+
+  it('lets exactly one of 4 processes change the call at each version', async () => {
+    const { store, target } = await raceOn();
+    await expectOneChangePerVersion(store, target, 4, 25);
+  }, 60_000);
+
+  it('gives a reference to exactly one of 6 processes opening a call with it at once', async () => {
+    const { store, target } = await raceOn();
+    await expectOneOpenPerReference(store, target, 6);
+  }, 60_000);
 });

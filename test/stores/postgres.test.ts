@@ -171,6 +171,31 @@ describePostgres('postgres store', (url) => {
         expect(winners).toHaveLength(1);
         expect(winners[0]).toMatchObject({ deviceId: 'ops-1', epoch: 2, expiresAtMs: T0 + 61_000 });
       });
+
+      it('makes a contender for a lapsed lease wait for a fenced write in flight, and then see the call it put on the device', async () => {
+        const schema = newSchema();
+        const s = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await s.acquireLease(request('ver-a', T0));
+        // What a write fenced with ver-a's lease does inside its transaction: share-lock the lease row, then write the call row.
+        const writer = new pg.Client({ connectionString: url });
+        await writer.connect();
+        try {
+          await writer.query('BEGIN');
+          await writer.query(`SELECT 1 FROM "${schema}".device_leases WHERE device_id = 'ops-1' FOR SHARE`);
+          await writer.query(
+            `INSERT INTO "${schema}".calls (verification_id, reference, reference_expires_at_ms, state, version, updated_at_ms, expires_at_ms, owner, device_id, epoch, opened_idx)
+             VALUES ('ver-a', 'REF-1', $1, 'routed', 0, $1, $1, 'server-a', 'ops-1', 1, 0)`,
+            [T0 + 60_000],
+          );
+          const contender = s.acquireLease(request('ver-b', T0 + 31_000));
+          expect(await settledWithin(contender, 300)).toBe(false);
+          await writer.query('COMMIT');
+          expect(await contender).toBeNull();
+        } finally {
+          await writer.end();
+        }
+        expect(await s.currentLease('ops-1', T0 + 31_000)).toBeNull();
+      });
     });
 
     describe('shared by several store objects (several app servers)', () => {
@@ -203,10 +228,10 @@ describePostgres('postgres store', (url) => {
         const lease = await a.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: 0 });
         expect(await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: 0 })).toBeNull();
         expect(await b.currentLease('ops-1', 0)).toEqual(lease);
-        expect((await b.append(input(2), T0, { deviceId: 'ops-1', epoch: 1 })).index).toBe(1);
+        expect((await b.append(input(2), T0, { fence: { deviceId: 'ops-1', epoch: 1 } })).index).toBe(1);
         expect(await b.releaseLease('ops-1', 'ver-a')).toBe(true);
         expect((await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: 0 }))?.epoch).toBe(2);
-        await expectBridgeError(a.append(input(3), T0, { deviceId: 'ops-1', epoch: 1 }), 'LEASE_LOST');
+        await expectBridgeError(a.append(input(3), T0, { fence: { deviceId: 'ops-1', epoch: 1 } }), 'LEASE_LOST');
         expect((await a.verify()).ok).toBe(true);
       });
 
@@ -224,6 +249,23 @@ describePostgres('postgres store', (url) => {
         expect((await upgraded.readEntries()).length).toBe(1);
       });
 
+      it('adds the call rows, with their indexes, to a database made before them', async () => {
+        const schema = newSchema();
+        const first = store({ connectionString: url, schema, leaseClock: 'caller' });
+        await first.append(input(0), T0);
+        expect((await first.acquireLease({ deviceId: 'ops-1', holder: 'ver-old', ttlMs: 1_000, nowMs: T0 }))?.epoch).toBe(1);
+        await first.close();
+        await adminQuery(`DROP TABLE "${schema}".calls`);
+        const upgraded = store({ connectionString: url, schema, leaseClock: 'caller' });
+        const set = { reference: 'REF-1', referenceExpiresAtMs: T0 + 60_000, state: 'routed' as const, expiresAtMs: T0 + 60_000, owner: 'server-a', deviceId: 'ops-1' };
+        const opened = await upgraded.append({ ...input(1), verificationId: 'ver-a' }, T0, { call: { expectedVersion: null, set } });
+        expect(await upgraded.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: 'ver-a', version: opened.index });
+        expect(await upgraded.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 1_000, nowMs: T0 + 5_000 })).toBeNull();
+        const indexes = await adminQuery<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'calls' ORDER BY 1", [schema]);
+        expect(indexes.map((i) => i.indexname)).toEqual(['calls_by_provider_call', 'calls_by_reference', 'calls_live', 'calls_live_by_device', 'calls_pkey']);
+        expect((await upgraded.verify()).ok).toBe(true);
+      });
+
       it('creates its tables once when eight stores start on a new schema at the same moment', async () => {
         const schema = newSchema();
         const stores = Array.from({ length: 8 }, () => store({ connectionString: url, schema, maxConnections: 1 }));
@@ -231,7 +273,7 @@ describePostgres('postgres store', (url) => {
         const appended = await Promise.all(stores.map((s, i) => s.append(input(i), T0)));
         expect(appended.map((e) => e.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
         const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'device_leases', 'personal_data']);
+        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'calls', 'device_leases', 'personal_data']);
       });
     });
 
@@ -288,6 +330,20 @@ describePostgres('postgres store', (url) => {
       ])('refuses %s with INVALID_CONFIG when created', (_label, options) => {
         vi.stubEnv('DATABASE_URL', '');
         expect(() => postgresStore(options as PostgresStoreOptions)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+      });
+
+      it('refuses a second call with the same provider call id as STORE_FAILED, not as a repeated event, and writes nothing', async () => {
+        const s = store({ connectionString: url, schema: newSchema() });
+        const opening = (reference: string) => ({
+          call: {
+            expectedVersion: null,
+            set: { reference, referenceExpiresAtMs: T0, state: 'created' as const, expiresAtMs: T0, owner: 'server-a', provider: 'daily', providerCallId: 'room-1' },
+          },
+        });
+        await s.append({ ...input(0), verificationId: 'ver-a' }, T0, opening('REF-1'));
+        await expectBridgeError(s.append({ ...input(1), verificationId: 'ver-b' }, T0, opening('REF-2')), 'STORE_FAILED');
+        expect((await s.head()).size).toBe(1);
+        expect(await s.findCall({ verificationId: 'ver-b' })).toBeNull();
       });
 
       it('reads DATABASE_URL when no connection string is given', async () => {

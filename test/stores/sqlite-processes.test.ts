@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toHex, type BridgeStore, type DeviceLease } from '../../src/index.js';
 import sqliteStore from '../../src/stores/sqlite.js';
+import { expectOneChangePerVersion, expectOneOpenPerReference } from './call-race.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const builtStore = new URL('../../dist/stores/sqlite.js', import.meta.url);
@@ -128,5 +129,13 @@ describe('sqlite store shared by several processes', () => {
 
     const current = await openStore().currentLease('ops-device', winner.lease!.expiresAtMs - 1);
     expect(current).toEqual(winner.lease);
+  });
+
+  it('lets exactly one of 4 processes change the call at each version', async () => {
+    await expectOneChangePerVersion(openStore(), { kind: 'sqlite', storeUrl: builtStore.href, target: file }, 4, 25);
+  });
+
+  it('gives a reference to exactly one of 6 processes opening a call with it at once', async () => {
+    await expectOneOpenPerReference(openStore(), { kind: 'sqlite', storeUrl: builtStore.href, target: file }, 6);
   });
 });

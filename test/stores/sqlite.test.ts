@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { toHex, type AuditEntry, type AuditEntryInput, type BridgeStore } from '../../src/index.js';
+import { toHex, type AppendOptions, type AuditEntry, type AuditEntryInput, type BridgeStore, type CallFields } from '../../src/index.js';
 import sqliteStore from '../../src/stores/sqlite.js';
 import { expectBridgeError, expectedRootHex, T0, testStore } from './store-suite.js';
 
@@ -131,6 +131,62 @@ describe('sqlite store on a file', () => {
     expect(await b.releaseLease('ops-1', 'ver-a')).toBe(true);
     expect(await a.currentLease('ops-1', T0)).toBeNull();
     expect((await a.verify()).ok).toBe(true);
+  });
+
+  const opening = (reference: string, extra: Partial<CallFields> = {}): AppendOptions => ({
+    call: { expectedVersion: null, set: { reference, referenceExpiresAtMs: T0 + 60_000, state: 'requested', expiresAtMs: T0 + 60_000, owner: 'server-a', ...extra } },
+  });
+
+  it('shares call rows, their checks and the device guard between two store objects on one file', async () => {
+    const file = filename();
+    const a = store(file);
+    const b = store(file);
+    const opened = await a.append(input(0, { verificationId: 'ver-a' }), T0, opening('REF-1', { deviceId: 'ops-1' }));
+    expect(await b.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: 'ver-a', version: opened.index });
+    await expectBridgeError(b.append(input(1, { verificationId: 'ver-b' }), T0, opening('REF-1')), 'REFERENCE_TAKEN');
+    const changed = await b.append(input(2, { verificationId: 'ver-a' }), T0, { call: { expectedVersion: opened.index, set: { owner: 'server-b' } } });
+    await expectBridgeError(a.append(input(3, { verificationId: 'ver-a' }), T0, { call: { expectedVersion: opened.index, set: { owner: 'server-a' } } }), 'CALL_CHANGED');
+    expect(await a.findCall({ verificationId: 'ver-a' })).toMatchObject({ owner: 'server-b', version: changed.index });
+    expect(await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: T0 })).toBeNull();
+    expect((await a.head()).size).toBe(2);
+  });
+
+  it('adds the call rows to a file made before them', async () => {
+    const file = filename();
+    await store(file).append(input(0), T0);
+    const old = new Database(file);
+    old.exec('DROP TABLE calls');
+    old.close();
+    const upgraded = store(file);
+    const opened = await upgraded.append(input(1, { verificationId: 'ver-a' }), T0, opening('REF-1'));
+    expect(await upgraded.findCall({ verificationId: 'ver-a' })).toMatchObject({ reference: 'REF-1', version: opened.index });
+    expect((await upgraded.verify()).ok).toBe(true);
+  });
+
+  it('reads and writes call rows through their indexes, never by scanning the table', async () => {
+    const prepare = vi.spyOn(Database.prototype, 'prepare');
+    const s = store(filename());
+    const connection = prepare.mock.contexts[0] as Database.Database;
+    const callSql = prepare.mock.calls.map(([sql]) => String(sql)).filter((sql) => /\bcalls\b/.test(sql) && !sql.trimStart().startsWith('INSERT'));
+    prepare.mockRestore();
+    // A row by verification id, by provider call id, the newest by reference (findCall and the reference
+    // check), the live list, the device guard and the update.
+    expect(callSql).toHaveLength(6);
+    for (const sql of callSql) {
+      const plan = connection.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql.replace(/@\w+|\?/g, "'x'")}`).all();
+      const onCalls = plan.map((step) => step.detail).filter((detail) => /\bcalls\b/.test(detail));
+      expect(onCalls.length, sql).toBeGreaterThan(0);
+      for (const detail of onCalls) expect(detail, sql).toMatch(/USING (COVERING )?INDEX calls_|USING INDEX sqlite_autoindex_calls_1/);
+    }
+    await s.close();
+  });
+
+  it('refuses a second call with the same provider call id as STORE_FAILED, not as a repeated event, and writes nothing', async () => {
+    const s = store(filename());
+    await s.append(input(0, { verificationId: 'ver-a' }), T0, opening('REF-1', { provider: 'daily', providerCallId: 'room-1' }));
+    await expectBridgeError(s.append(input(1, { verificationId: 'ver-b' }), T0, opening('REF-2', { provider: 'daily', providerCallId: 'room-1' })), 'STORE_FAILED');
+    expect((await s.head()).size).toBe(1);
+    expect(await s.findCall({ verificationId: 'ver-b' })).toBeNull();
   });
 
   it('fails with STORE_FAILED when the file cannot be opened', () => {

@@ -14,9 +14,15 @@ import {
   toHex,
   verifyConsistencyProof,
   verifyInclusionProof,
+  type AppendOptions,
   type AuditEntry,
   type AuditEntryInput,
   type BridgeStore,
+  type CallChange,
+  type CallFields,
+  type CallQuery,
+  type CallRecord,
+  type CallState,
   type DeviceLease,
   type ErrorCode,
   type LeaseFence,
@@ -605,7 +611,7 @@ export function testStore(name: string, create: StoreFactory): void {
       const NOW = 1_000_000;
       const TTL = 30_000;
       const take = (holder: string, nowMs: number) => store.acquireLease({ deviceId: 'ops-1', holder, ttlMs: TTL, nowMs });
-      const fenced = (n: number, epoch: number, deviceId = 'ops-1') => store.append(simple(n), T0 + n, { deviceId, epoch });
+      const fenced = (n: number, epoch: number, deviceId = 'ops-1') => store.append(simple(n), T0 + n, { fence: { deviceId, epoch } });
 
       // Takes a thunk: a promise made before `head()` is awaited could reject with nobody listening yet.
       async function expectRefused(write: () => Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
@@ -619,7 +625,7 @@ export function testStore(name: string, create: StoreFactory): void {
 
       it('accepts a write fenced with the current epoch and logs exactly the entry, not the fence', async () => {
         const lease = await take('ver-a', NOW);
-        const entry = await store.append(simple(0, { verificationId: 'ver-a' }), T0, { deviceId: 'ops-1', epoch: lease!.epoch });
+        const entry = await store.append(simple(0, { verificationId: 'ver-a' }), T0, { fence: { deviceId: 'ops-1', epoch: lease!.epoch } });
         expect(entry).toStrictEqual({ index: 0, at: '2026-01-01T10:00:00.000Z', verificationId: 'ver-a', type: 'test.event', source: 'sdk', data: { n: 0 } });
         expect(await store.readEntries()).toStrictEqual([entry]);
         expect(await store.verify()).toMatchObject({ ok: true, entries: 1 });
@@ -669,23 +675,23 @@ export function testStore(name: string, create: StoreFactory): void {
         ['no epoch', { deviceId: 'ops-1' }],
       ])('rejects a fence with %s as INVALID_INPUT', async (_label, fence) => {
         await take('ver-a', NOW);
-        await expectRefused(() => store.append(simple(0), T0, fence as LeaseFence), 'INVALID_INPUT');
+        await expectRefused(() => store.append(simple(0), T0, { fence: fence as LeaseFence }), 'INVALID_INPUT');
       });
 
       it('reports invalid input first, then a lost lease, then a duplicate event', async () => {
         await take('ver-a', NOW);
-        await store.append({ ...simple(0), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 1 });
+        await store.append({ ...simple(0), provider: 'daily', providerEventId: 'evt-1' }, T0, { fence: { deviceId: 'ops-1', epoch: 1 } });
         await take('ver-b', NOW + TTL);
-        const stale = { deviceId: 'ops-1', epoch: 1 };
+        const stale = { fence: { deviceId: 'ops-1', epoch: 1 } };
         await expectRefused(() => store.append({ ...simple(1), type: 'Bad Type' }, T0, stale), 'INVALID_INPUT');
         await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, stale), 'LEASE_LOST');
-        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, { deviceId: 'ops-1', epoch: 2 }), 'DUPLICATE_EVENT');
+        await expectRefused(() => store.append({ ...simple(1), provider: 'daily', providerEventId: 'evt-1' }, T0, { fence: { deviceId: 'ops-1', epoch: 2 } }), 'DUPLICATE_EVENT');
       });
 
       it('orders every write of a taken-over lease before the successor’s first write, under concurrency', async () => {
         await take('ver-a', NOW);
         const writeAs = (epoch: number, n: number) =>
-          store.append({ type: 'test.event', source: 'sdk', data: { epoch, n } }, T0, { deviceId: 'ops-1', epoch }).then(
+          store.append({ type: 'test.event', source: 'sdk', data: { epoch, n } }, T0, { fence: { deviceId: 'ops-1', epoch } }).then(
             () => 'ok' as const,
             (error: unknown) => {
               if (BridgeError.hasCode(error, 'LEASE_LOST')) return 'lost' as const;
@@ -706,6 +712,217 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(epochs.filter((e) => e === 2)).toHaveLength(10);
         expect(epochs.lastIndexOf(1)).toBeLessThan(epochs.indexOf(2));
         expect((await store.verify()).ok).toBe(true);
+      });
+    });
+
+    describe('call rows', () => {
+      const NOW = 1_000_000;
+      const TTL = 30_000;
+      const REFERENCE_TTL = 600_000;
+      const fields = (reference: string, extra: Partial<CallFields> = {}): CallFields => ({
+        reference,
+        referenceExpiresAtMs: T0 + REFERENCE_TTL,
+        state: 'requested',
+        expiresAtMs: T0 + 3_600_000,
+        owner: 'server-a',
+        ...extra,
+      });
+      const entryOf = (verificationId: string, n: number): AuditEntryInput => ({ verificationId, type: 'call.changed', source: 'sdk', data: { n } });
+      const openCall = (verificationId: string, reference: string, atMs = T0, extra: Partial<CallFields> = {}, options: AppendOptions = {}) =>
+        store.append(entryOf(verificationId, 0), atMs, { ...options, call: { expectedVersion: null, set: fields(reference, extra) } });
+      const changeCall = (verificationId: string, expectedVersion: number, set: Partial<CallFields>, atMs = T0, options: AppendOptions = {}) =>
+        store.append(entryOf(verificationId, expectedVersion + 1), atMs, { ...options, call: { expectedVersion, set } });
+      const take = (holder: string, nowMs: number, deviceId = 'ops-1') => store.acquireLease({ deviceId, holder, ttlMs: TTL, nowMs });
+
+      // Takes a thunk: a promise made before `head()` is awaited could reject with nobody listening yet.
+      async function expectNothingWritten(write: () => Promise<unknown>, code: ErrorCode): Promise<BridgeError> {
+        const before = await store.head();
+        const calls = await Promise.all(['ver-a', 'ver-b', 'ver-c'].map((verificationId) => store.findCall({ verificationId })));
+        const error = await expectBridgeError(write(), code);
+        const after = await store.head();
+        expect(after.size, 'a refused write must leave the log as it was').toBe(before.size);
+        expect(toHex(after.root)).toBe(toHex(before.root));
+        const callsAfter = await Promise.all(['ver-a', 'ver-b', 'ver-c'].map((verificationId) => store.findCall({ verificationId })));
+        expect(callsAfter, 'a refused write must leave the call rows as they were').toEqual(calls);
+        return error;
+      }
+
+      it('opens a call with its first entry and finds it by verification id, provider call id and reference', async () => {
+        await store.append(simple(0), T0 + 5_000);
+        // at is held back to the last entry's: the row's updatedAtMs is the entry's at, not the caller's atMs.
+        const opened = await openCall('ver-a', 'REF-1', T0, { provider: 'daily', providerCallId: 'room-1' });
+        const expected: CallRecord = {
+          verificationId: 'ver-a',
+          ...fields('REF-1', { provider: 'daily', providerCallId: 'room-1' }),
+          version: 1,
+          updatedAtMs: T0 + 5_000,
+        };
+        expect(opened).toMatchObject({ index: 1, verificationId: 'ver-a', at: new Date(T0 + 5_000).toISOString() });
+        expect(await store.findCall({ verificationId: 'ver-a' })).toStrictEqual(expected);
+        expect(await store.findCall({ provider: 'daily', providerCallId: 'room-1' })).toStrictEqual(expected);
+        expect(await store.findCall({ reference: 'REF-1' })).toStrictEqual(expected);
+        expect(await store.listLiveCalls()).toStrictEqual([expected]);
+        expect((await store.readEntries()).map((e) => e.index)).toEqual([0, 1]);
+      });
+
+      it('leaves fields never set out of the row, and finds nothing for unknown keys', async () => {
+        await openCall('ver-a', 'REF-1');
+        expect(await store.findCall({ verificationId: 'ver-a' })).toStrictEqual({ verificationId: 'ver-a', ...fields('REF-1'), version: 0, updatedAtMs: T0 });
+        expect(await store.findCall({ verificationId: 'ver-x' })).toBeNull();
+        expect(await store.findCall({ reference: 'REF-X' })).toBeNull();
+        expect(await store.findCall({ provider: 'daily', providerCallId: 'room-x' })).toBeNull();
+        await expectBridgeError(store.findCall({ reference: '' }), 'INVALID_INPUT');
+        await expectBridgeError(store.findCall({ verificationId: 'ver-a', reference: 'REF-1' } as CallQuery), 'INVALID_INPUT');
+      });
+
+      it('refuses a call change on an entry without a verification, or an opening without a reference, as INVALID_INPUT', async () => {
+        const before = (await store.head()).size;
+        await expectBridgeError(store.append(simple(0), T0, { call: { expectedVersion: null, set: fields('REF-1') } }), 'INVALID_INPUT');
+        const noReference = { expectedVersion: null, set: { ...fields('REF-1'), reference: undefined } } as unknown as CallChange;
+        await expectBridgeError(store.append(entryOf('ver-a', 0), T0, { call: noReference }), 'INVALID_INPUT');
+        await expectBridgeError(store.append(entryOf('ver-a', 0), T0, { call: { expectedVersion: 1.5, set: {} } }), 'INVALID_INPUT');
+        expect((await store.head()).size).toBe(before);
+        expect(await store.findCall({ verificationId: 'ver-a' })).toBeNull();
+      });
+
+      it('changes a call at the version it was read at, and refuses a stale version with CALL_CHANGED, writing nothing', async () => {
+        const opened = await openCall('ver-a', 'REF-1');
+        await store.append(entryOf('ver-b', 0), T0 + 1); // another verification's entry does not move ver-a's row
+        const routed = await changeCall('ver-a', opened.index, { state: 'routed', provider: 'daily', deviceId: 'ops-1', epoch: 1 }, T0 + 2);
+        const row = await store.findCall({ verificationId: 'ver-a' });
+        expect(row).toStrictEqual({
+          verificationId: 'ver-a',
+          ...fields('REF-1', { state: 'routed', provider: 'daily', deviceId: 'ops-1', epoch: 1 }),
+          version: routed.index,
+          updatedAtMs: T0 + 2,
+        });
+        const stale = await expectNothingWritten(() => changeCall('ver-a', opened.index, { state: 'failed' }, T0 + 3), 'CALL_CHANGED');
+        expect(stale.details).toEqual({ verificationId: 'ver-a' });
+        await expectNothingWritten(() => changeCall('ver-a', routed.index + 1, { state: 'failed' }, T0 + 3), 'CALL_CHANGED');
+        await expectNothingWritten(() => changeCall('ver-c', 0, { state: 'failed' }, T0 + 3), 'CALL_CHANGED');
+        await expectNothingWritten(() => openCall('ver-a', 'REF-2', T0 + 3), 'CALL_CHANGED');
+        const created = await changeCall('ver-a', routed.index, { state: 'created', providerCallId: 'room-1' }, T0 + 4);
+        expect(await store.findCall({ provider: 'daily', providerCallId: 'room-1' })).toMatchObject({ verificationId: 'ver-a', state: 'created', version: created.index });
+        expect((await store.verify()).ok).toBe(true);
+      });
+
+      it('leaves the columns of fields set to undefined as they are', async () => {
+        const opened = await openCall('ver-a', 'REF-1', T0, { provider: 'daily', providerCallId: 'room-1', deviceId: 'ops-1', epoch: 3 });
+        const undefinedEverywhere: Partial<CallFields> = {
+          reference: undefined,
+          referenceExpiresAtMs: undefined,
+          expiresAtMs: undefined,
+          owner: undefined,
+          provider: undefined,
+          providerCallId: undefined,
+          deviceId: undefined,
+          epoch: undefined,
+        };
+        const changed = await changeCall('ver-a', opened.index, { ...undefinedEverywhere, state: 'routed' }, T0 + 1);
+        expect(await store.findCall({ verificationId: 'ver-a' })).toStrictEqual({
+          verificationId: 'ver-a',
+          ...fields('REF-1', { provider: 'daily', providerCallId: 'room-1', deviceId: 'ops-1', epoch: 3, state: 'routed' }),
+          version: changed.index,
+          updatedAtMs: T0 + 1,
+        });
+      });
+
+      it('refuses a reference another call holds unexpired with REFERENCE_TAKEN, allows it once expired, and finds the newest', async () => {
+        await openCall('ver-a', 'REF-1', T0);
+        const taken = await expectNothingWritten(() => openCall('ver-b', 'REF-1', T0 + REFERENCE_TTL - 1), 'REFERENCE_TAKEN');
+        expect(taken.message).toContain('REF-1');
+        await openCall('ver-c', 'REF-2', T0 + REFERENCE_TTL - 1); // other references are free meanwhile
+        // Expired at exactly its expiry: the second call gets the reference, and holds it until its own expiry.
+        const second = await openCall('ver-b', 'REF-1', T0 + REFERENCE_TTL, { referenceExpiresAtMs: T0 + 2 * REFERENCE_TTL });
+        expect(await store.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: 'ver-b', version: second.index });
+        expect(await store.findCall({ verificationId: 'ver-a' })).toMatchObject({ reference: 'REF-1', version: 0 });
+        await expectNothingWritten(() => openCall('ver-d', 'REF-1', T0 + 2 * REFERENCE_TTL - 1), 'REFERENCE_TAKEN');
+        await openCall('ver-d', 'REF-1', T0 + 2 * REFERENCE_TTL);
+        expect(await store.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: 'ver-d' });
+      });
+
+      it('writes neither entry nor row when the fence of a call change is lost, or its entry repeats a provider event', async () => {
+        const lease = await take('ver-a', NOW);
+        const fence = { deviceId: 'ops-1', epoch: lease!.epoch };
+        const opened = await openCall('ver-a', 'REF-1', T0, {}, { fence });
+        const routed = await changeCall('ver-a', opened.index, { state: 'routed', deviceId: 'ops-1', epoch: fence.epoch }, T0 + 1, { fence });
+        await store.append({ ...entryOf('ver-a', 9), provider: 'daily', providerEventId: 'evt-1' }, T0 + 2);
+        const repeated = { ...entryOf('ver-a', 10), provider: 'daily', providerEventId: 'evt-1' };
+        await expectNothingWritten(() => store.append(repeated, T0 + 3, { fence, call: { expectedVersion: routed.index, set: { state: 'failed' } } }), 'DUPLICATE_EVENT');
+        // The device is taken over (the guard lets its own verification do that): the old epoch's write is refused.
+        expect((await take('ver-a', NOW + TTL))?.epoch).toBe(2);
+        await expectNothingWritten(() => changeCall('ver-a', routed.index, { state: 'created' }, T0 + 3, { fence }), 'LEASE_LOST');
+        await expectNothingWritten(() => changeCall('ver-a', opened.index, { state: 'created' }, T0 + 3, { fence: { deviceId: 'ops-1', epoch: 2 } }), 'CALL_CHANGED');
+        const created = await changeCall('ver-a', routed.index, { state: 'created', epoch: 2 }, T0 + 3, { fence: { deviceId: 'ops-1', epoch: 2 } });
+        expect(await store.findCall({ verificationId: 'ver-a' })).toMatchObject({ state: 'created', epoch: 2, version: created.index });
+      });
+
+      it('lists the live calls oldest opened first, without ended or failed ones', async () => {
+        const states: CallState[] = ['requested', 'routed', 'created', 'ringing', 'connected', 'ended', 'failed'];
+        const versions = new Map<string, number>();
+        for (const [i, state] of states.entries()) versions.set(state, (await openCall(`ver-${state}`, `REF-${i}`, T0 + i)).index);
+        // Changed newest first, so the order they were last written in is not the order they were opened in.
+        for (const state of [...states].reverse()) await changeCall(`ver-${state}`, versions.get(state)!, { state, owner: 'server-b' }, T0 + 10);
+        const live = await store.listLiveCalls();
+        expect(live.map((c) => c.verificationId)).toEqual(['ver-requested', 'ver-routed', 'ver-created', 'ver-ringing', 'ver-connected']);
+        expect(live.map((c) => c.state)).toEqual(['requested', 'routed', 'created', 'ringing', 'connected']);
+        expect(live.every((c) => c.owner === 'server-b')).toBe(true);
+        expect(await store.findCall({ verificationId: 'ver-ended' })).toMatchObject({ state: 'ended' });
+      });
+
+      it('keeps a device with a live call of another verification from being leased, even once its lease lapsed', async () => {
+        const lease = await take('ver-a', NOW);
+        const fence = { deviceId: 'ops-1', epoch: lease!.epoch };
+        const opened = await openCall('ver-a', 'REF-1', T0, { state: 'routed', deviceId: 'ops-1', epoch: fence.epoch }, { fence });
+        expect(await take('ver-b', NOW + TTL + 1)).toBeNull();
+        expect(await store.releaseLease('ops-1', 'ver-a')).toBe(true);
+        expect(await take('ver-b', NOW + TTL + 2)).toBeNull();
+        expect(await take('ver-b', NOW + TTL + 2, 'ops-2')).toMatchObject({ holder: 'ver-b', epoch: 1 });
+        // The call's own verification may take the device back (a server adopting it).
+        const adopted = await take('ver-a', NOW + TTL + 3);
+        expect(adopted).toMatchObject({ holder: 'ver-a', epoch: 2 });
+        await changeCall('ver-a', opened.index, { state: 'ended' }, T0 + 1, { fence: { deviceId: 'ops-1', epoch: adopted!.epoch } });
+        // Once the call is over only the lease counts: still held by ver-a until it lapses.
+        expect(await take('ver-b', NOW + TTL + 4)).toBeNull();
+        expect(await take('ver-b', NOW + 2 * TTL + 3)).toMatchObject({ holder: 'ver-b', epoch: 3 });
+      });
+
+      it('lets exactly one of 20 simultaneous changes at the same version through', async () => {
+        const opened = await openCall('ver-a', 'REF-1');
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            changeCall('ver-a', opened.index, { owner: `server-${i}` }, T0 + 1).then(
+              (entry) => ({ i, index: entry.index }),
+              (error: unknown) => {
+                if (BridgeError.hasCode(error, 'CALL_CHANGED')) return null;
+                throw error;
+              },
+            ),
+          ),
+        );
+        const winners = outcomes.filter((outcome) => outcome !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.findCall({ verificationId: 'ver-a' })).toMatchObject({ owner: `server-${winners[0]!.i}`, version: winners[0]!.index });
+        expect((await store.head()).size).toBe(2);
+      });
+
+      it('gives a reference to exactly one of 20 calls opened with it at once', async () => {
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            openCall(`ver-${i}`, 'REF-1').then(
+              () => `ver-${i}`,
+              (error: unknown) => {
+                if (BridgeError.hasCode(error, 'REFERENCE_TAKEN')) return null;
+                throw error;
+              },
+            ),
+          ),
+        );
+        const winners = outcomes.filter((outcome) => outcome !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: winners[0] });
+        expect(await store.listLiveCalls()).toHaveLength(1);
+        expect((await store.head()).size).toBe(1);
       });
     });
 

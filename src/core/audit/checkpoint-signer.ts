@@ -41,8 +41,10 @@ export function createCheckpointSigner(options: CheckpointSignerOptions): Checkp
   let queue: Promise<unknown> = Promise.resolve();
 
   async function signNow(store: BridgeStore, write: LogWriter): Promise<LoggedCheckpoint> {
-    const prover = await headProver(store);
+    // The checkpoint first, then the head: another server may sign meanwhile, and the head read after
+    // its checkpoint entry committed covers it, so a concurrent signer is never taken for a truncation.
     const logged = await latestCheckpoint(store, lastSeenEntry);
+    const prover = await headProver(store);
     if (logged) lastSeenEntry = logged.entryIndex;
     for (const earlier of [logged, lastSigned]) {
       if (earlier === undefined) continue;

@@ -1,3 +1,4 @@
+import type { CallChange, CallQuery, CallRecord } from '../calls/call-record.js';
 import type { ErasedPersonalData, PersonalDataRecord } from './personal-data-vault.js';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
 import type { AuditVerification } from './verify.js';
@@ -45,6 +46,14 @@ export interface LeaseFence {
   epoch: number;
 }
 
+/** What else an append must check or write in its atomic step. */
+export interface AppendOptions {
+  /** Refuse the write (LEASE_LOST) unless the writer still holds the device's lease at this epoch. */
+  fence?: LeaseFence;
+  /** The change to the entry's call row (see `nextCallRecord`); the entry must name its verification. */
+  call?: CallChange;
+}
+
 /** Which entries to read. */
 export interface EntryQuery {
   /** Only this verification's entries. */
@@ -58,7 +67,8 @@ export interface EntryQuery {
 }
 
 /**
- * What the bridge needs from a database: the append-only evidence log and the device leases.
+ * What the bridge needs from a database: the append-only evidence log, the call rows that index it,
+ * and the device leases.
  * Every method is atomic on its own; implementations live in `verification-call-bridge/stores/*`.
  */
 export interface BridgeStore {
@@ -69,8 +79,14 @@ export interface BridgeStore {
    * last entry's `at`), and records the tree size and root. Throws DUPLICATE_EVENT if an entry with the
    * same provider and providerEventId is already logged. With a `fence`, the check and the write are one
    * atomic step: LEASE_LOST if the device has since been leased with a higher epoch (or never with this one).
+   * With a `call` change, the entry's call row is checked and written in the same step (CALL_CHANGED,
+   * REFERENCE_TAKEN: see `nextCallRecord`); nothing is written if any check fails.
    */
-  append(input: AuditEntryInput, atMs: number, fence?: LeaseFence): Promise<AuditEntry>;
+  append(input: AuditEntryInput, atMs: number, options?: AppendOptions): Promise<AuditEntry>;
+  /** The call row a query names (by an index, never a scan), or null. */
+  findCall(query: CallQuery): Promise<CallRecord | null>;
+  /** Every call row still live (neither ended nor failed), oldest first: what servers watch for orphans and expiry. */
+  listLiveCalls(): Promise<CallRecord[]>;
   /** The current tree size and root. */
   head(): Promise<TreeHead>;
   /** Entries in index order. Callers that show them to a person log the read (see `readAuditLog`). */
@@ -88,7 +104,11 @@ export interface BridgeStore {
   getPersonalData(hash: string): Promise<PersonalDataRecord | null>;
   /** Deletes, beyond recovery by the store, every value whose retention ended by `nowMs`; returns what went. */
   erasePersonalData(nowMs: number): Promise<ErasedPersonalData[]>;
-  /** Takes the device for `holder`, or renews it if `holder` has it; null when someone else holds it. */
+  /**
+   * Takes the device for `holder`, or renews it if `holder` has it; null when someone else holds it, or
+   * when a live call row of another verification is on the device (its lease may have lapsed because its
+   * server died: that call is adopted or ended first, never doubled).
+   */
   acquireLease(request: LeaseRequest): Promise<DeviceLease | null>;
   /** Releases the device if `holder` still holds it; true when a lease was released. */
   releaseLease(deviceId: string, holder: string): Promise<boolean>;

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { nextLease, type DeviceLease, type LeaseRequest } from '../../index.js';
+import type { PostgresCalls } from './calls.js';
 import { inTransaction } from './connection.js';
 import { DATABASE_NOW_MS, type Tables } from './schema.js';
 
@@ -27,9 +28,10 @@ export interface PostgresLeases {
 
 /**
  * Leases where "now" is one SQL expression: the caller's `nowMs` when the clock is `caller`, else the
- * database's `clock_timestamp()`, so the rule in `nextLease` is the same either way.
+ * database's `clock_timestamp()`, so the rule in `nextLease` is the same either way. A device with a live
+ * call of another verification on it is never leased, whatever its lease says.
  */
-export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock): PostgresLeases {
+export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock, calls: PostgresCalls): PostgresLeases {
   const now = `coalesce($2::double precision, ${DATABASE_NOW_MS}::double precision)`;
   const select = `SELECT holder, epoch, expires_at_ms, ${now} AS now_ms FROM ${tables.leases} WHERE device_id = $1`;
   const callerNow = (nowMs: number) => (clock === 'caller' ? nowMs : null);
@@ -50,6 +52,9 @@ export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock): P
           if (nextLease(leaseFromRow(request.deviceId, committed), { ...request, nowMs: committed.now_ms }) === null) return null;
           row = (await client.query<LeaseRow>(`${select} FOR UPDATE`, values)).rows[0]!;
         }
+        // Read once the row is locked: a write fenced with this device's lease holds the row too (FOR SHARE),
+        // so by now it has committed or been refused, and this statement's snapshot sees the call it wrote.
+        if (await calls.occupied(client, request.deviceId, request.holder)) return null;
         const lease = nextLease(leaseFromRow(request.deviceId, row), { ...request, nowMs: row.now_ms });
         if (lease) {
           await client.query(`UPDATE ${tables.leases} SET holder = $2, epoch = $3, expires_at_ms = $4 WHERE device_id = $1`, [

@@ -20,8 +20,8 @@ export async function migrate(pool: Pool, tables: Tables): Promise<void> {
 // The newest table is checked too, so a database made by an older version gets what it lacks (and its indexes).
 async function tablesExist(pool: Pool, tables: Tables): Promise<boolean> {
   const { rows } = await pool.query<{ ready: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready',
-    [tables.entries, tables.leases, tables.personalData],
+    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS ready',
+    [tables.entries, tables.leases, tables.personalData, tables.calls],
   );
   return rows[0]?.ready === true;
 }

@@ -13,6 +13,7 @@ export interface Tables {
   entries: string;
   leases: string;
   personalData: string;
+  calls: string;
 }
 
 /** Checks a schema name and quotes the store's tables in it. */
@@ -21,7 +22,7 @@ export function tablesIn(schema: string): Tables {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
   }
-  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data` };
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls` };
 }
 
 /**
@@ -32,11 +33,15 @@ export function appendLockSql(tables: Tables): string {
   return `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, '${tables.entries}'::regclass::oid::int4)`;
 }
 
+/** The condition naming live call rows; queries repeat it word for word so the planner matches the partial indexes. */
+export const LIVE = `state NOT IN ('ended', 'failed')`;
+
 /**
  * The tables, created if missing. The same columns as the SQLite store; `data` is the JSON text as
  * written (not jsonb, which would rewrite numbers and key order). A lease row with epoch 0 stands for
  * a device never leased, so a lease change always has a row to lock; `expires_at_ms` is a double like
- * the JavaScript clock readings it holds.
+ * the JavaScript clock readings it holds. A call row's `opened_idx` is the index of its opening entry,
+ * so "the newest call with this reference" and "oldest first" follow the log.
  */
 export function schemaSql(tables: Tables): string[] {
   return [
@@ -71,6 +76,25 @@ export function schemaSql(tables: Tables): string[] {
       epoch bigint NOT NULL CHECK (epoch >= 0),
       expires_at_ms double precision NOT NULL
     )`,
+    `CREATE TABLE IF NOT EXISTS ${tables.calls} (
+      verification_id text PRIMARY KEY,
+      reference text NOT NULL,
+      reference_expires_at_ms double precision NOT NULL,
+      state text NOT NULL,
+      version bigint NOT NULL CHECK (version >= 0),
+      updated_at_ms double precision NOT NULL,
+      expires_at_ms double precision NOT NULL,
+      owner text NOT NULL,
+      provider text,
+      provider_call_id text,
+      device_id text,
+      epoch bigint,
+      opened_idx bigint NOT NULL
+    )`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS calls_by_provider_call ON ${tables.calls} (provider, provider_call_id) WHERE provider_call_id IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS calls_by_reference ON ${tables.calls} (reference, opened_idx)`,
+    `CREATE INDEX IF NOT EXISTS calls_live ON ${tables.calls} (opened_idx) WHERE ${LIVE}`,
+    `CREATE INDEX IF NOT EXISTS calls_live_by_device ON ${tables.calls} (device_id) WHERE ${LIVE}`,
   ];
 }
 

@@ -1,8 +1,13 @@
-import { entryFromColumns, type AuditEntry, type EntryColumns } from '../../index.js';
+import { entryFromColumns, type AuditEntry, type CallRecord, type CallState, type EntryColumns } from '../../index.js';
+
+/** The condition naming live call rows; queries repeat it word for word so SQLite uses the partial indexes. */
+export const LIVE = `state NOT IN ('ended', 'failed')`;
 
 /**
  * One row per log entry. `idx` is the entry's index and the rowid; `leaf_hash` and `tree_root` are
- * what was computed at append time, so `verify()` can tell which row no longer matches.
+ * what was computed at append time, so `verify()` can tell which row no longer matches. One row per
+ * call, written in the append of the entry that changes it; `opened_idx` is the index of the call's
+ * opening entry, so "the newest call with this reference" and "oldest first" follow the log.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_entries (
@@ -36,6 +41,25 @@ CREATE TABLE IF NOT EXISTS device_leases (
   epoch INTEGER NOT NULL,
   expires_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS calls (
+  verification_id TEXT PRIMARY KEY,
+  reference TEXT NOT NULL,
+  reference_expires_at_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  provider TEXT,
+  provider_call_id TEXT,
+  device_id TEXT,
+  epoch INTEGER,
+  opened_idx INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS calls_by_provider_call ON calls (provider, provider_call_id) WHERE provider_call_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS calls_by_reference ON calls (reference, opened_idx);
+CREATE INDEX IF NOT EXISTS calls_live ON calls (opened_idx) WHERE ${LIVE};
+CREATE INDEX IF NOT EXISTS calls_live_by_device ON calls (device_id) WHERE ${LIVE};
 `;
 
 /** An `audit_entries` row as better-sqlite3 returns it. */
@@ -63,4 +87,57 @@ export interface LeaseRow {
 /** Rebuilds an entry from its columns; throws if they no longer form a valid entry. */
 export function decodeEntryRow(row: EntryRow): AuditEntry {
   return entryFromColumns(row);
+}
+
+/** A `calls` row. */
+export interface CallRow {
+  verification_id: string;
+  reference: string;
+  reference_expires_at_ms: number;
+  state: CallState;
+  version: number;
+  updated_at_ms: number;
+  expires_at_ms: number;
+  owner: string;
+  provider: string | null;
+  provider_call_id: string | null;
+  device_id: string | null;
+  epoch: number | null;
+  opened_idx: number;
+}
+
+/** A call row's columns, for the named parameters of an insert or update (`opened_idx` aside). */
+export function callColumns(record: CallRecord): Omit<CallRow, 'opened_idx'> {
+  return {
+    verification_id: record.verificationId,
+    reference: record.reference,
+    reference_expires_at_ms: record.referenceExpiresAtMs,
+    state: record.state,
+    version: record.version,
+    updated_at_ms: record.updatedAtMs,
+    expires_at_ms: record.expiresAtMs,
+    owner: record.owner,
+    provider: record.provider ?? null,
+    provider_call_id: record.providerCallId ?? null,
+    device_id: record.deviceId ?? null,
+    epoch: record.epoch ?? null,
+  };
+}
+
+/** Rebuilds a call record from its row; a NULL column is a field never set. */
+export function callFromRow(row: CallRow): CallRecord {
+  return {
+    verificationId: row.verification_id,
+    reference: row.reference,
+    referenceExpiresAtMs: row.reference_expires_at_ms,
+    state: row.state,
+    version: row.version,
+    updatedAtMs: row.updated_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    owner: row.owner,
+    ...(row.provider === null ? {} : { provider: row.provider }),
+    ...(row.provider_call_id === null ? {} : { providerCallId: row.provider_call_id }),
+    ...(row.device_id === null ? {} : { deviceId: row.device_id }),
+    ...(row.epoch === null ? {} : { epoch: row.epoch }),
+  };
 }

@@ -1,8 +1,8 @@
-import type { CallAdapter, ProviderEvent, WebhookReply, WebhookRequest } from './adapter.js';
-import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
-import { BridgeError, toBridgeError } from './errors.js';
-import { normalizeProviderTime } from './provider-time.js';
-import type { VerificationCall } from './verification-call.js';
+import type { CallAdapter, ProviderEvent, WebhookReply, WebhookRequest } from '../adapter.js';
+import type { AuditEntry, AuditEntryInput } from '../audit/entry.js';
+import { BridgeError, toBridgeError } from '../errors.js';
+import { normalizeProviderTime } from '../provider-time.js';
+import type { VerificationCall } from '../calls/verification-call.js';
 
 /** What became of one webhook delivery. */
 export interface WebhookOutcome {
@@ -20,8 +20,8 @@ export interface WebhookDispatchContext {
   adapterFor(provider: string): CallAdapter | undefined;
   /** Appends to the log. */
   append(input: AuditEntryInput): Promise<AuditEntry>;
-  /** The live call a provider's call id belongs to. */
-  findCall(provider: string, providerCallId: string): VerificationCall | undefined;
+  /** The call a provider's call id belongs to, whichever server started it. */
+  findCall(provider: string, providerCallId: string): Promise<VerificationCall | undefined>;
   /** Reports a refused or replayed delivery. */
   reject(report: { provider: string; code: string; reason: string }): void;
   /** Replaces an event's personal data with keyed hashes, before anything is logged. */
@@ -29,9 +29,9 @@ export interface WebhookDispatchContext {
 }
 
 /**
- * Verifies a delivery with its adapter, then logs each event against its call. Events for calls this
- * process does not know (started elsewhere, or before a restart) are still genuine evidence, so they
- * are logged as unmatched rather than dropped.
+ * Verifies a delivery with its adapter, then logs each event against its call, found through the
+ * store whichever server started it. Events for calls no server ever started are still genuine
+ * evidence, so they are logged as unmatched rather than dropped.
  */
 export async function handleVerifiedWebhook(
   provider: string,
@@ -104,13 +104,13 @@ export async function logProviderEvents(
   return { logged, duplicates };
 }
 
-function logEvent(
+async function logEvent(
   provider: string,
   event: ProviderEvent,
   providerAt: string | undefined,
   context: Pick<WebhookDispatchContext, 'append' | 'findCall'>,
 ): Promise<AuditEntry> {
-  const call = context.findCall(provider, event.providerCallId);
+  const call = await context.findCall(provider, event.providerCallId);
   if (call) return call.providerEvent(event, providerAt);
   return context.append({
     type: 'provider.unmatched-event',

@@ -1,9 +1,16 @@
-import type { AdapterHealth, CallAdapter, JoinAccess } from './adapter.js';
-import type { DeviceLease } from './audit/store.js';
-import type { CallerCapabilities, Flow, OpsRoom } from './types.js';
+import type { AdapterHealth, CallAdapter, JoinAccess } from '../adapter.js';
+import type { DeviceLease } from '../audit/store.js';
+import type { CallerCapabilities, Flow, OpsRoom } from '../types.js';
 
 /** Why a provider or a device was passed over. */
-export type RejectionReason = 'flow-unsupported' | 'caller-cannot-use' | 'provider-unhealthy' | 'no-handle' | 'device-unready' | 'device-busy';
+export type RejectionReason =
+  | 'flow-unsupported'
+  | 'caller-cannot-use'
+  | 'provider-unhealthy'
+  | 'no-handle'
+  | 'device-unready'
+  | 'device-busy'
+  | 'create-failed';
 
 /** A provider, and for device-level reasons the room, that the router passed over, and why. */
 export interface RejectedCandidate {
@@ -64,6 +71,8 @@ export interface RouteRequest {
   emergencyNumber: string;
   /** Tries to take the room's device for this call. */
   acquireLease: (room: OpsRoom) => Promise<DeviceLease | null>;
+  /** Routes already tried for this verification whose create failed: listed as rejected, and their providers not tried again. */
+  failed?: readonly RejectedCandidate[];
 }
 
 /**
@@ -79,6 +88,11 @@ export async function decideRoute(request: RouteRequest): Promise<RouteDecision>
     emergencyNumber: request.emergencyNumber,
   };
   for (const adapter of orderByPreference(request.adapters, request.preference)) {
+    const failedHere = request.failed?.filter((f) => f.provider === adapter.provider) ?? [];
+    if (failedHere.length > 0) {
+      rejected.push(...failedHere);
+      continue;
+    }
     const providerProblem = await providerRejection(adapter, request);
     if (providerProblem) {
       rejected.push(providerProblem);

@@ -1,0 +1,77 @@
+import { BridgeError } from '../errors.js';
+import type { BridgeStore } from '../audit/store.js';
+import type { CallRuntime } from './call-runtime.js';
+import { VerificationCall } from './verification-call.js';
+
+// A handle nobody has used for this long is dropped: the store still has the call, and reads it back on demand.
+const IDLE_HANDLE_MS = 10 * 60_000;
+
+/**
+ * The call handles this process holds, found by verification id or by the provider's call id. Any call
+ * the store holds can be found, whichever server started it: a missing handle is read back from the store.
+ */
+export class CallRegistry {
+  private readonly handles = new Map<string, { call: VerificationCall; usedAtMs: number }>();
+
+  constructor(
+    private readonly store: BridgeStore,
+    private readonly runtime: CallRuntime,
+    private readonly now: () => number,
+  ) {}
+
+  /** A new call, opened by this process. */
+  create(verificationId: string): VerificationCall {
+    const call = new VerificationCall(verificationId, this.runtime);
+    this.handles.set(verificationId, { call, usedAtMs: this.now() });
+    return call;
+  }
+
+  /** The handle this process holds, as it stands, without reading the store. */
+  held(verificationId: string): VerificationCall | undefined {
+    return this.touch(verificationId);
+  }
+
+  /** A working handle on any stored call, brought up to date with the store; undefined when no call has that id. */
+  async get(verificationId: string): Promise<VerificationCall | undefined> {
+    const held = this.touch(verificationId);
+    if (held) {
+      await held.sync();
+      return held;
+    }
+    return this.load(verificationId);
+  }
+
+  /** The call a provider's call id belongs to, from the store's index; undefined when no server ever started it. */
+  async findByProviderCall(provider: string, providerCallId: string): Promise<VerificationCall | undefined> {
+    const record = await this.store.findCall({ provider, providerCallId });
+    if (record === null) return undefined;
+    return this.touch(record.verificationId) ?? this.load(record.verificationId);
+  }
+
+  /** Drops handles unused for a while; calls this process owns are kept by their keeper. */
+  dropIdle(keep: (verificationId: string) => boolean): void {
+    const cutoff = this.now() - IDLE_HANDLE_MS;
+    for (const [id, held] of this.handles) if (held.usedAtMs < cutoff && !keep(id)) this.handles.delete(id);
+  }
+
+  private touch(verificationId: string): VerificationCall | undefined {
+    const held = this.handles.get(verificationId);
+    if (held) held.usedAtMs = this.now();
+    return held?.call;
+  }
+
+  private async load(verificationId: string): Promise<VerificationCall | undefined> {
+    let call: VerificationCall;
+    try {
+      call = await VerificationCall.restore(verificationId, this.runtime);
+    } catch (error) {
+      if (BridgeError.hasCode(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+    // Two lookups racing for the same call share the first handle, so its writes stay in one queue.
+    const raced = this.touch(verificationId);
+    if (raced) return raced;
+    this.handles.set(verificationId, { call, usedAtMs: this.now() });
+    return call;
+  }
+}

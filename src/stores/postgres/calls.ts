@@ -1,0 +1,131 @@
+import type { Pool, PoolClient } from 'pg';
+import { nextCallRecord, type CallChange, type CallQuery, type CallRecord, type CallState } from '../../index.js';
+import { LIVE, type Tables } from './schema.js';
+
+/** A `calls` row as pg returns it: bigint as a string, double precision as a number. */
+interface PgCallRow {
+  verification_id: string;
+  reference: string;
+  reference_expires_at_ms: number;
+  state: CallState;
+  version: string;
+  updated_at_ms: number;
+  expires_at_ms: number;
+  owner: string;
+  provider: string | null;
+  provider_call_id: string | null;
+  device_id: string | null;
+  epoch: string | null;
+}
+
+/** The entry a call change is written with. */
+export interface CallEntry {
+  index: number;
+  verificationId: string;
+  atMs: number;
+}
+
+/** Call row operations on one schema's `calls` table. */
+export interface PostgresCalls {
+  /** `BridgeStore.findCall`: one indexed lookup. */
+  find(db: Pool | PoolClient, query: CallQuery): Promise<CallRecord | null>;
+  /** `BridgeStore.listLiveCalls`. */
+  listLive(db: Pool | PoolClient): Promise<CallRecord[]>;
+  /** Checks and writes a change; the caller holds the append lock, which every call write takes, so nothing changes the row meanwhile. */
+  write(client: PoolClient, change: CallChange, entry: CallEntry): Promise<void>;
+  /** Whether a live call of a verification other than `holder` is on the device. */
+  occupied(client: PoolClient, deviceId: string, holder: string): Promise<boolean>;
+}
+
+const COLUMNS = [
+  'verification_id',
+  'reference',
+  'reference_expires_at_ms',
+  'state',
+  'version',
+  'updated_at_ms',
+  'expires_at_ms',
+  'owner',
+  'provider',
+  'provider_call_id',
+  'device_id',
+  'epoch',
+] as const;
+
+/** The call rows of one schema. */
+export function postgresCalls(tables: Tables): PostgresCalls {
+  const select = `SELECT ${COLUMNS.join(', ')} FROM ${tables.calls}`;
+  const newestWithReference = `${select} WHERE reference = $1 AND verification_id IS DISTINCT FROM $2 ORDER BY opened_idx DESC LIMIT 1`;
+  const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+  // An opening entry's index is both the call's first version ($5) and its place in the order of opens.
+  const open = `INSERT INTO ${tables.calls} (${COLUMNS.join(', ')}, opened_idx) VALUES (${placeholders}, $5)`;
+  const update = `UPDATE ${tables.calls} SET ${COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(', ')} WHERE verification_id = $1`;
+  const one = async (db: Pool | PoolClient, text: string, values: unknown[]) => {
+    const row = (await db.query<PgCallRow>(text, values)).rows[0];
+    return row && callFromRow(row);
+  };
+
+  return {
+    async find(db, query) {
+      const found =
+        'verificationId' in query
+          ? await one(db, `${select} WHERE verification_id = $1`, [query.verificationId])
+          : 'reference' in query
+            ? await one(db, newestWithReference, [query.reference, null])
+            : await one(db, `${select} WHERE provider = $1 AND provider_call_id = $2`, [query.provider, query.providerCallId]);
+      return found ?? null;
+    },
+    async listLive(db) {
+      const { rows } = await db.query<PgCallRow>(`${select} WHERE ${LIVE} ORDER BY opened_idx`);
+      return rows.map(callFromRow);
+    },
+    async write(client, change, entry) {
+      const current = await one(client, `${select} WHERE verification_id = $1`, [entry.verificationId]);
+      const holder = change.expectedVersion === null ? await one(client, newestWithReference, [change.set.reference, entry.verificationId]) : undefined;
+      const next = nextCallRecord(current, change, entry, holder);
+      await client.query(current === undefined ? open : update, columnValues(next));
+    },
+    async occupied(client, deviceId, holder) {
+      const { rowCount } = await client.query(`SELECT 1 FROM ${tables.calls} WHERE device_id = $1 AND verification_id <> $2 AND ${LIVE} LIMIT 1`, [
+        deviceId,
+        holder,
+      ]);
+      return (rowCount ?? 0) > 0;
+    },
+  };
+}
+
+function columnValues(record: CallRecord): unknown[] {
+  return [
+    record.verificationId,
+    record.reference,
+    record.referenceExpiresAtMs,
+    record.state,
+    record.version,
+    record.updatedAtMs,
+    record.expiresAtMs,
+    record.owner,
+    record.provider ?? null,
+    record.providerCallId ?? null,
+    record.deviceId ?? null,
+    record.epoch ?? null,
+  ];
+}
+
+// A NULL column is a field never set.
+function callFromRow(row: PgCallRow): CallRecord {
+  return {
+    verificationId: row.verification_id,
+    reference: row.reference,
+    referenceExpiresAtMs: row.reference_expires_at_ms,
+    state: row.state,
+    version: Number(row.version),
+    updatedAtMs: row.updated_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    owner: row.owner,
+    ...(row.provider === null ? {} : { provider: row.provider }),
+    ...(row.provider_call_id === null ? {} : { providerCallId: row.provider_call_id }),
+    ...(row.device_id === null ? {} : { deviceId: row.device_id }),
+    ...(row.epoch === null ? {} : { epoch: Number(row.epoch) }),
+  };
+}
