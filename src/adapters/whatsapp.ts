@@ -5,6 +5,7 @@ import {
   parseE164,
   type CallAdapter,
   type CreatedCall,
+  type LiveCallDirectory,
   type ProviderEvent,
   type WebhookResult,
 } from '../index.js';
@@ -59,11 +60,26 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
     return Object.hasOwn(options.clients, deviceId) ? options.clients[deviceId] : undefined;
   }
 
-  function onMessage(deviceId: string, message: WhatsAppMessageLike, sink: (events: ProviderEvent[]) => void): void {
+  // A call this process did not create (another server's, or one from before a restart) is found through the store.
+  async function storedCall(deviceId: string, reference: string, calls: LiveCallDirectory): Promise<[string, LiveCall] | undefined> {
+    const stored = await calls.withReference(reference).catch(() => undefined);
+    if (stored === undefined || stored.deviceId !== deviceId || live.has(stored.providerCallId)) return undefined;
+    const call: LiveCall = { deviceId, reference };
+    live.set(stored.providerCallId, call);
+    return [stored.providerCallId, call];
+  }
+
+  function onMessage(deviceId: string, message: WhatsAppMessageLike, sink: (events: ProviderEvent[]) => void, calls: LiveCallDirectory | undefined): void {
     if (message.fromMe || message.isStatus || !isDirectChat(message.from)) return;
     const reference = referenceIn(message.body);
     if (reference === undefined) return; // Not verification traffic: the ops device's other chats stay out of the log.
-    const match = [...live.entries()].find(([, call]) => call.deviceId === deviceId && call.reference === reference && call.chatId === undefined);
+    const known = [...live.entries()].find(([, call]) => call.deviceId === deviceId && call.reference === reference);
+    // Calls this process knows are linked at once, so her call right after her message finds its chat.
+    if (known !== undefined || calls === undefined) return link(deviceId, message, reference, known?.[1].chatId === undefined ? known : undefined, sink);
+    void storedCall(deviceId, reference, calls).then((match) => link(deviceId, message, reference, match, sink));
+  }
+
+  function link(deviceId: string, message: WhatsAppMessageLike, reference: string, match: [string, LiveCall] | undefined, sink: (events: ProviderEvent[]) => void): void {
     const base = {
       providerType: 'message',
       // The serialized id embeds her chat id; its hash is as unique and keeps her number out of the log.
@@ -172,9 +188,9 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
       }
     },
 
-    subscribeEvents(sink) {
+    subscribeEvents(sink, calls?: LiveCallDirectory) {
       const detach = Object.entries(options.clients).map(([deviceId, client]) => {
-        const message = (m: WhatsAppMessageLike) => onMessage(deviceId, m, sink);
+        const message = (m: WhatsAppMessageLike) => onMessage(deviceId, m, sink, calls);
         const call = (c: WhatsAppCallLike) => onCall(deviceId, c, sink);
         client.on('message', message);
         client.on('call', call);

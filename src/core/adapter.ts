@@ -169,6 +169,20 @@ export interface AdapterHealth {
   credentialsInvalid?: boolean;
 }
 
+/** A live call of this adapter's provider, as the store has it, whichever server created it. */
+export interface LiveCallRef {
+  /** The provider's id for the call. */
+  providerCallId: string;
+  /** The ops device taking it. */
+  deviceId: string;
+}
+
+/** How a client-library adapter finds calls it did not create in this process (another server, or before a restart). */
+export interface LiveCallDirectory {
+  /** The live call of this provider that was given this verification reference, if any. */
+  withReference(reference: string): Promise<LiveCallRef | undefined>;
+}
+
 /** The contract every provider adapter implements; a plain object returned by a factory. */
 export interface CallAdapter {
   /** The contract version this adapter was written against. */
@@ -193,8 +207,9 @@ export interface CallAdapter {
   /**
    * For `client` adapters, whose events come from a client library the app runs (a WhatsApp Web
    * session): the bridge subscribes once and logs what `sink` receives; returns the unsubscribe function.
+   * `calls` finds calls other servers (or this one before a restart) created, through the store.
    */
-  subscribeEvents?(sink: (events: ProviderEvent[]) => void): () => void;
+  subscribeEvents?(sink: (events: ProviderEvent[]) => void, calls: LiveCallDirectory): () => void;
   /**
    * For link providers whose links are made on the ops device (FaceTime web links): takes a batch for
    * a device, all or none; throws INVALID_INPUT naming the bad link. Reached through `bridge.registerLinks`, which logs it.

@@ -14,7 +14,7 @@ import type { VerificationCall } from './calls/verification-call.js';
 import { TypedEmitter } from './emitter.js';
 import { BridgeError, toBridgeError } from './errors.js';
 import { EvidenceSealer } from './evidence/sealing.js';
-import { ProviderIngress } from './ingress/provider-ingress.js';
+import { liveCallDirectory, ProviderIngress } from './ingress/provider-ingress.js';
 import { startPollLoop } from './poller.js';
 import { registerLinks } from './device-links.js';
 import { lookUpReference } from './reference-lookup.js';
@@ -98,7 +98,9 @@ export function createBridge(options: BridgeOptions): Bridge {
 
   // Client-library adapters (a WhatsApp Web session) push events as they happen; they are the app's own session, not a webhook to verify.
   for (const adapter of options.adapters) {
-    if (adapter.subscribeEvents) stops.add(adapter.subscribeEvents((events) => work.track(ingress.logFromProvider(adapter, events))));
+    if (!adapter.subscribeEvents) continue;
+    const calls = liveCallDirectory(store, adapter.provider);
+    stops.add(adapter.subscribeEvents((events) => work.track(ingress.logFromProvider(adapter, events)), calls));
   }
   keeper.start();
   const jobContext = { store, serverId, now, track: (job: Promise<unknown>) => work.track(job) };

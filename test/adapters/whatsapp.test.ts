@@ -29,6 +29,30 @@ function setup(clients?: Record<string, FakeWhatsAppClient>) {
 }
 
 describe('whatsapp', () => {
+  it('links her message to a call its session did not see created (a restart), through the store', async () => {
+    const client = createFakeWhatsAppClient();
+    const store = memoryStore();
+    const options = {
+      store,
+      rooms: [{ id: 'room-a', name: 'Ops room A', publishedPhoneNumber: '+442072221234', device: { id: 'room-a-device', handles: { whatsapp: '+442072221234' } } }],
+      personalDataKey: randomBytes(32),
+    };
+    const before = createBridge({ ...options, adapters: [whatsapp({ clients: { 'room-a-device': client } })] });
+    const call = await before.startVerification(startRequest({ citizen: { platform: 'android', apps: ['whatsapp'] } }));
+    await before.close();
+    const after = createBridge({ ...options, adapters: [whatsapp({ clients: { 'room-a-device': client } })] });
+    bridges.push(after);
+    client.receiveMessage(CITIZEN, call.verification.reference);
+    for (let tries = 0; (await store.readEntries({ verificationId: call.id, type: 'chat.linked' })).length === 0; tries += 1) {
+      if (tries > 200) throw new Error('her message was never linked');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    client.receiveCall(CITIZEN, { atSeconds: 1_764_240_030 });
+    await after.idle();
+    expect((await after.getCall(call.id))?.state).toBe('ringing');
+    expect(await store.readEntries({ type: 'provider.unmatched-event' })).toEqual([]);
+  });
+
   it('links her chat by the reference, rings on her call, and sends her the outcome; her chat id is logged only hashed', async () => {
     const { client, store, bridge, start } = setup();
     const call = await start();

@@ -1,11 +1,12 @@
-import type { CallAdapter, ProviderEvent } from '../adapter.js';
+import type { CallAdapter, LiveCallDirectory, ProviderEvent, WebhookRequest } from '../adapter.js';
+import type { BridgeStore } from '../audit/store.js';
+import { isLiveCall } from '../calls/call-record.js';
 import type { LogWriter } from '../audit/access.js';
 import type { AuditEntry } from '../audit/entry.js';
 import type { CallRegistry } from '../calls/call-registry.js';
 import { BridgeError, toBridgeError } from '../errors.js';
 import type { PersonalDataHasher } from '../personal-data.js';
 import { handleVerifiedWebhook, logProviderEvents, withProviderTimes, type WebhookOutcome } from './webhook-dispatch.js';
-import type { WebhookRequest } from '../adapter.js';
 
 /** What provider ingress needs from the bridge. @internal */
 export interface ProviderIngressContext {
@@ -73,4 +74,16 @@ export class ProviderIngress {
     const hashes = Object.fromEntries(Object.entries(identifiers).map(([kind, value]) => [`${kind}Hash`, this.context.personalData.hash(kind, value)]));
     return { ...rest, evidence: { ...rest.evidence, ...hashes } };
   }
+}
+
+/** The store's live calls of one provider by reference, for a client-library session that did not create them. */
+export function liveCallDirectory(store: BridgeStore, provider: string): LiveCallDirectory {
+  return {
+    async withReference(reference) {
+      const record = await store.findCall({ reference });
+      if (record === null || !isLiveCall(record) || record.provider !== provider) return undefined;
+      if (record.providerCallId === undefined || record.deviceId === undefined) return undefined;
+      return { providerCallId: record.providerCallId, deviceId: record.deviceId };
+    },
+  };
 }
