@@ -1,7 +1,6 @@
 import type { CreatedCall, JoinDetails, ProviderEvent, UniformEventType } from '../adapter.js';
 import { ATTESTED_STATES, parseAttestation, type AttestationInput } from '../attestation.js';
-import type { AuditEntry, AuditEntryInput } from '../audit/entry.js';
-import type { AppendOptions } from '../audit/store.js';
+import type { AuditEntry } from '../audit/entry.js';
 import { assertTransition, canTransition, isAhead, isTerminal, type CallState } from '../call-state.js';
 import { TypedEmitter } from '../emitter.js';
 import { BridgeError, invalidInput } from '../errors.js';
@@ -11,7 +10,8 @@ import type { PhoneFallback, RouteDecision } from '../routing/router.js';
 import type { OpsRoom, Verification } from '../types.js';
 import type { CallFields } from './call-record.js';
 import type { CallRuntime, EndResult } from './call-runtime.js';
-import { CallView, participantData } from './call-view.js';
+import { participantData, type CallView } from './call-view.js';
+import { CallWriter, type LogRequest } from './call-writer.js';
 
 export type { EndResult } from './call-runtime.js';
 
@@ -33,10 +33,6 @@ export interface CallJoinDetails {
   opsDevice: JoinDetails;
 }
 
-type LogRequest = Omit<AuditEntryInput, 'verificationId'>;
-
-// Another server wrote first (CALL_CHANGED) or took the device over (LEASE_LOST): read the call again and retry.
-const CONFLICT_RETRIES = 5;
 
 const EVENT_TARGETS: Readonly<Record<UniformEventType, CallState | undefined>> = {
   'call.started': 'ringing',
@@ -53,12 +49,9 @@ const EVENT_TARGETS: Readonly<Record<UniformEventType, CallState | undefined>> =
  * store's row for the call, so a handle that fell behind another server reads the call again and retries.
  */
 export class VerificationCall {
-  private readonly view = new CallView();
   private readonly emitter: TypedEmitter<CallEvents>;
-  private version: number | null = null;
-  private ownerValue: string | undefined;
-  private expiresAtValue: number | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writer: CallWriter;
+  private readonly view: CallView;
   private created: CreatedCall | undefined;
   private cleanup: Promise<EndResult['providerCleanup']> | undefined;
 
@@ -69,6 +62,11 @@ export class VerificationCall {
     private readonly runtime: CallRuntime,
   ) {
     this.emitter = new TypedEmitter<CallEvents>((error) => runtime.reportBackgroundError(error));
+    this.writer = new CallWriter(id, runtime, (entry, transition) => {
+      this.emitter.emit('entry', entry);
+      if (transition) this.emitter.emit('state', { ...transition, entry });
+    });
+    this.view = this.writer.view;
   }
 
   /** The verification this call serves. */
@@ -132,12 +130,12 @@ export class VerificationCall {
 
   /** @internal The server carrying the call's background work, as of this handle's last write or read. */
   get owner(): string | undefined {
-    return this.ownerValue;
+    return this.writer.owner;
   }
 
   /** @internal When the call must be over, in epoch milliseconds. */
   get expiresAtMs(): number | undefined {
-    return this.expiresAtValue;
+    return this.writer.expiresAtMs;
   }
 
   /** @internal The lease epoch the call holds its device with. */
@@ -175,7 +173,7 @@ export class VerificationCall {
 
   /** @internal Brings the handle up to date with the store: entries other servers wrote are taken in and emitted. */
   sync(): Promise<void> {
-    return this.serial(() => this.syncNow());
+    return this.writer.serial(() => this.writer.sync());
   }
 
   /**
@@ -183,7 +181,7 @@ export class VerificationCall {
    * for an officer they never saw.
    */
   recordOutcome(input: OutcomeInput): Promise<RecordedOutcome> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       const outcome = parseOutcome(input);
       if (this.view.outcome !== undefined) throw new BridgeError('ILLEGAL_TRANSITION', `verification ${this.id} already has an outcome`);
       if (!['created', 'ringing', 'connected', 'ended'].includes(this.state)) {
@@ -198,7 +196,7 @@ export class VerificationCall {
           field: 'note',
         });
       }
-      await this.log({
+      await this.writer.log({
         type: 'outcome.recorded',
         source: 'operator',
         actor: `supervisor:${outcome.supervisor.collarNumber}`,
@@ -220,7 +218,7 @@ export class VerificationCall {
    * a connected call.
    */
   attest(input: AttestationInput): Promise<AuditEntry> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       const attestation = parseAttestation(input);
       const live = ['created', 'ringing', 'connected'].includes(this.state);
       const confirmable = attestation.fact !== 'officer-identity-confirmed' || this.state === 'connected';
@@ -234,7 +232,7 @@ export class VerificationCall {
         data: { ...attestation, supervisor: { ...attestation.supervisor } },
       };
       if (attestation.fact === 'ended') return (await this.finish(entry)).entry;
-      return this.log(entry, this.forwardTo(ATTESTED_STATES[attestation.fact]));
+      return this.writer.log(entry, this.forwardTo(ATTESTED_STATES[attestation.fact]));
     });
   }
 
@@ -243,7 +241,7 @@ export class VerificationCall {
    * On a call already ended (here or on another server) it resolves with how that cleanup went.
    */
   end(options: { actor?: string } = {}): Promise<EndResult> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       if (this.state === 'ended') {
         const logged = this.loggedCleanup();
         if (logged !== undefined) return { providerCleanup: logged };
@@ -262,7 +260,7 @@ export class VerificationCall {
 
   /** @internal Ends a call that reached its expiry (provider call ended, reason logged); a call not yet created fails instead. */
   expire(): Promise<void> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       if (isTerminal(this.state)) return;
       const data = { endedBy: 'sdk', reason: 'expired' };
       if (this.view.providerCallId !== undefined) {
@@ -270,37 +268,37 @@ export class VerificationCall {
         return;
       }
       const failure = new BridgeError('PROVIDER_UNAVAILABLE', 'the call reached its expiry before it was created');
-      await this.log({ type: 'call.expired', source: 'sdk', data: { ...data, error: failure.toSummary() } }, 'failed');
+      await this.writer.log({ type: 'call.expired', source: 'sdk', data: { ...data, error: failure.toSummary() } }, 'failed');
     });
   }
 
   /** @internal Opens the call: its first entry and its row, which fails with REFERENCE_TAKEN if the reference is in use. */
   opened(entry: LogRequest, fields: CallFields): Promise<AuditEntry> {
-    return this.serial(() => this.write(entry, undefined, { expectedVersion: null, set: fields }));
+    return this.writer.serial(() => this.writer.write(entry, undefined, { expectedVersion: null, set: fields }));
   }
 
   /** @internal Records a routing decision; a later one (failing over to the next route) changes the device without a transition. */
   routed(decision: RouteDecision, data: JsonObject): Promise<AuditEntry> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       const entry: LogRequest = { type: 'route.decided', source: 'sdk', data };
-      if (decision.kind === 'phone-fallback') return this.log(entry, 'failed');
+      if (decision.kind === 'phone-fallback') return this.writer.log(entry, 'failed');
       const { chosen, lease } = decision;
       const set = { provider: chosen.provider, deviceId: chosen.deviceId, epoch: lease.epoch };
-      return this.log(entry, this.state === 'routed' ? undefined : 'routed', set, { deviceId: chosen.deviceId, epoch: lease.epoch });
+      return this.writer.log(entry, this.state === 'routed' ? undefined : 'routed', set, { deviceId: chosen.deviceId, epoch: lease.epoch });
     });
   }
 
   /** @internal Records the provider's answer to create. */
   createdBy(created: CreatedCall, entry: LogRequest): Promise<AuditEntry> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       this.created = created;
-      return this.log(entry, 'created', { providerCallId: created.providerCallId });
+      return this.writer.log(entry, 'created', { providerCallId: created.providerCallId });
     });
   }
 
   /** @internal Records an entry for the call, moving it to `to` when given (a failed create: `failed`). */
   record(entry: LogRequest, to?: CallState): Promise<AuditEntry> {
-    return this.serial(() => this.log(entry, to));
+    return this.writer.serial(() => this.writer.log(entry, to));
   }
 
   /**
@@ -308,18 +306,18 @@ export class VerificationCall {
    * ILLEGAL_TRANSITION when the call ended or another server took it over first.
    */
   adoptedBy(owner: string, previousOwner: string, epoch: number): Promise<AuditEntry> {
-    return this.serial(async () => {
-      if (isTerminal(this.state) || this.ownerValue !== previousOwner) {
-        throw new BridgeError('ILLEGAL_TRANSITION', `verification ${this.id} is ${this.state} and carried by ${this.ownerValue}: nothing to adopt`);
+    return this.writer.serial(async () => {
+      if (isTerminal(this.state) || this.writer.owner !== previousOwner) {
+        throw new BridgeError('ILLEGAL_TRANSITION', `verification ${this.id} is ${this.state} and carried by ${this.writer.owner}: nothing to adopt`);
       }
       const entry: LogRequest = { type: 'call.adopted', source: 'sdk', data: { owner, previousOwner, epoch } };
-      return this.log(entry, undefined, { owner, epoch }, this.deviceId === undefined ? undefined : { deviceId: this.deviceId, epoch });
+      return this.writer.log(entry, undefined, { owner, epoch }, this.deviceId === undefined ? undefined : { deviceId: this.deviceId, epoch });
     });
   }
 
   /** @internal Records a verified provider event, moving the call forward when the event says so. */
   providerEvent(event: ProviderEvent, providerAt: string | undefined): Promise<AuditEntry> {
-    return this.serial(async () => {
+    return this.writer.serial(async () => {
       const late = isTerminal(this.state);
       const target = this.forwardTo(event.type === 'participant.joined' && this.view.bothSidesPresentAfter(event) ? 'connected' : EVENT_TARGETS[event.type]);
       const data: JsonObject = {
@@ -330,7 +328,7 @@ export class VerificationCall {
         ...(late ? { late: true } : {}),
       };
       const request = { type: event.type, source: 'provider' as const, provider: this.provider, providerEventId: event.providerEventId };
-      const entry = await this.log({ ...request, ...(providerAt === undefined ? {} : { providerAt }), data }, target);
+      const entry = await this.writer.log({ ...request, ...(providerAt === undefined ? {} : { providerAt }), data }, target);
       if (late) this.runtime.lateEvidence(this.id);
       if (target === 'ended') this.cleanUpAfterProviderEnd(event.providerCallId);
       return entry;
@@ -342,7 +340,7 @@ export class VerificationCall {
     const cleanup = this.runtime.endProviderCall(this.id, this.provider!, providerCallId);
     this.cleanup = cleanup;
     const logged = cleanup.then((providerCleanup) =>
-      this.serial(() => this.log({ type: 'call.cleaned-up', source: 'sdk', provider: this.provider, data: { providerCleanup } })),
+      this.writer.serial(() => this.writer.log({ type: 'call.cleaned-up', source: 'sdk', provider: this.provider, data: { providerCleanup } })),
     );
     this.runtime.track(this.id, logged.catch((error: unknown) => this.runtime.reportBackgroundError(error)));
   }
@@ -353,8 +351,8 @@ export class VerificationCall {
     if (provider === undefined || providerCallId === undefined) return;
     const sent = await this.runtime.confirmOutcome({ verificationId: this.id, reference: this.verification.reference, provider, providerCallId }, outcome);
     if (sent === undefined) return;
-    await this.serial(async () => {
-      await this.log({ type: 'outcome.confirmed', source: 'sdk', provider: this.provider, data: { ...sent } });
+    await this.writer.serial(async () => {
+      await this.writer.log({ type: 'outcome.confirmed', source: 'sdk', provider: this.provider, data: { ...sent } });
       if (isTerminal(this.state)) this.runtime.lateEvidence(this.id);
     });
   }
@@ -364,7 +362,7 @@ export class VerificationCall {
     assertTransition(this.state, 'ended', this.id);
     this.cleanup = this.runtime.endProviderCall(this.id, this.provider!, this.view.providerCallId!);
     const providerCleanup = await this.cleanup;
-    const entry = await this.log({ ...request, data: { ...request.data, providerCleanup: { ...providerCleanup } } }, 'ended');
+    const entry = await this.writer.log({ ...request, data: { ...request.data, providerCleanup: { ...providerCleanup } } }, 'ended');
     return { providerCleanup, entry };
   }
 
@@ -375,67 +373,5 @@ export class VerificationCall {
 
   private forwardTo(target: CallState | undefined): CallState | undefined {
     return target !== undefined && isAhead(this.state, target) && canTransition(this.state, target) ? target : undefined;
-  }
-
-  // Every write for a live call is fenced with its device lease and checked against the row's version.
-  private log(request: LogRequest, to?: CallState, set: Partial<CallFields> = {}, fence = this.fence()): Promise<AuditEntry> {
-    if (this.version === null) throw new BridgeError('NOT_FOUND', `verification ${this.id} has no call row`);
-    return this.write(request, to, { expectedVersion: this.version, set: to === undefined ? set : { ...set, state: to } }, fence);
-  }
-
-  private async write(request: LogRequest, to: CallState | undefined, call: NonNullable<AppendOptions['call']>, fence?: AppendOptions['fence']): Promise<AuditEntry> {
-    const from = this.state;
-    if (to !== undefined) assertTransition(from, to, this.id);
-    const data = to === undefined ? request.data : { ...request.data, transition: { from, to } };
-    const entry = await this.runtime.append({ ...request, verificationId: this.id, data }, { call, ...(fence ? { fence } : {}) });
-    this.version = entry.index;
-    if (call.set.owner !== undefined) this.ownerValue = call.set.owner;
-    if (call.set.expiresAtMs !== undefined) this.expiresAtValue = call.set.expiresAtMs;
-    this.take(entry);
-    // The device is free once the end is written: the next verification may take it at once.
-    if (to !== undefined && isTerminal(to)) await this.runtime.terminated(this);
-    return entry;
-  }
-
-  private fence(): AppendOptions['fence'] {
-    const { deviceId, epoch } = this;
-    return deviceId !== undefined && epoch !== undefined && !isTerminal(this.state) ? { deviceId, epoch } : undefined;
-  }
-
-  private take(entry: AuditEntry): void {
-    const transition = this.view.apply(entry);
-    this.emitter.emit('entry', entry);
-    if (transition) this.emitter.emit('state', { ...transition, entry });
-  }
-
-  private async syncNow(): Promise<void> {
-    const { record, entries } = await this.runtime.readCall(this.id, this.view.lastIndex + 1);
-    if (record === null) throw new BridgeError('NOT_FOUND', `no call is stored for verification ${this.id}`);
-    for (const entry of entries) this.take(entry);
-    this.version = record.version;
-    this.ownerValue = record.owner;
-    this.expiresAtValue = record.expiresAtMs;
-  }
-
-  // One operation at a time per handle, so concurrent webhooks and API calls see consistent state.
-  private serial<T>(operation: () => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await operation();
-        } catch (error) {
-          const conflict = BridgeError.hasCode(error, 'CALL_CHANGED') || BridgeError.hasCode(error, 'LEASE_LOST');
-          // A request refused for the call's state is asked again only if the store knows a newer state.
-          const refused = BridgeError.hasCode(error, 'ILLEGAL_TRANSITION');
-          if (!(conflict || refused) || attempt >= CONFLICT_RETRIES || this.version === null) throw error;
-          const seen = this.view.lastIndex;
-          await this.syncNow();
-          if (refused && this.view.lastIndex === seen) throw error;
-        }
-      }
-    };
-    const result = this.queue.then(run);
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 }
