@@ -35,7 +35,7 @@ export interface ReferenceLookup {
   referenceExpiresAt?: string;
 }
 
-/** Finds a reference in the log, decides whether it may still be used, and logs the lookup (who, what, verdict). */
+/** Finds a reference through the store's call index, decides whether it may still be used, and logs the lookup (who, what, verdict). */
 export async function lookUpReference(
   store: BridgeStore,
   write: LogWriter,
@@ -46,10 +46,11 @@ export async function lookUpReference(
   }
   const reference = parseVerificationReference(options.reference);
   // References are unique only among unexpired ones, so the newest verification carrying it is the one meant.
-  const created = (await store.readEntries({ type: 'verification.created' })).filter((e) => e.data.reference === reference).at(-1);
-  if (created === undefined) return logged(write, options.actor, { outcome: 'unknown', reference });
-  const verificationId = created.verificationId!;
-  const entries = await store.readEntries({ verificationId });
+  const call = await store.findCall({ reference });
+  const entries = call === null ? [] : await store.readEntries({ verificationId: call.verificationId });
+  const created = entries.find((e) => e.type === 'verification.created');
+  if (call === null || created === undefined) return logged(write, options.actor, { outcome: 'unknown', reference });
+  const verificationId = call.verificationId;
   const expiresAt = String(created.data.referenceExpiresAt);
   const base = { reference, verificationId, referenceExpiresAt: expiresAt };
   if (entries.some((e) => e.type === 'reference.looked-up' && e.data.outcome === 'found')) {
