@@ -129,3 +129,37 @@ describe('polling providers', () => {
     expect(() => bridgeWith(pollingProvider().adapter, [0])).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 });
+
+describe('polling across servers', () => {
+  it('is done by the one server carrying the call, and by its adopter once that server stops', async () => {
+    const provider = pollingProvider();
+    const store = memoryStore();
+    const make = (serverId: string) => {
+      const bridge = createBridge({
+        store,
+        adapters: [provider.adapter],
+        rooms: [room('room-a', { device: { id: 'room-a-device', handles: { zoom: 'ops@example.test' } } })],
+        personalDataKey: randomBytes(32),
+        pollDelaysMs: [5],
+        adoptAfterMs: 90,
+        serverId,
+      });
+      bridges.push(bridge);
+      return bridge;
+    };
+    const first = make('server-0');
+    const second = make('server-1');
+    const call = await first.startVerification(startRequest({ citizen: { browser: true } }));
+    await first.close(); // its polls stop with it; nothing polls until the call is adopted
+    const stopped = provider.polls();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(provider.polls()).toBe(stopped);
+    provider.add(call.providerCallId!, 'participant.joined', 'ops', 'ops-device');
+    provider.add(call.providerCallId!, 'participant.joined', 'citizen', 'other-side');
+    for (let tries = 0; (await second.getCall(call.id))?.state !== 'connected'; tries += 1) {
+      if (tries > 400) throw new Error('the adopter never polled the call to connected');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await store.findCall({ verificationId: call.id }))?.owner).toBe('server-1');
+  });
+});
