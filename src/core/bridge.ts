@@ -85,15 +85,13 @@ export function createBridge(options: BridgeOptions): Bridge {
     stops.add(stop);
   }
 
-  // This server wrote the call's final state: a last poll, the seal, and the device back.
+  // This server wrote the call's final state (the store released its device with it): a last poll and the seal.
   async function terminated(call: TerminatedCall): Promise<void> {
     keeper.disown(call.id);
     if (call.provider && call.providerCallId && adapterFor(call.provider)?.capabilities.lifecycle === 'polling') {
       work.track(ingress.poll(call.id, call.provider, call.providerCallId), call.id);
     }
     if (sealer.enabled) work.track(sealer.sealAndSign(call.id));
-    // If the release fails the lease still lapses unrenewed; the failure is reported, not hidden.
-    if (call.deviceId !== undefined) await store.releaseLease(call.deviceId, call.id).catch(report);
   }
 
   // Client-library adapters (a WhatsApp Web session) push events as they happen; they are the app's own session, not a webhook to verify.

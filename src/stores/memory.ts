@@ -71,6 +71,7 @@ export default function memoryStore(): BridgeStore {
       rows.push({ entry: structuredClone(entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
       if (eventKey !== undefined) providerEvents.add(eventKey);
       if (callRow) calls.set(callRow.verificationId, callRow);
+      if (callRow && !isLiveCall(callRow) && callRow.deviceId !== undefined) release(callRow.deviceId, callRow.verificationId);
       frontier = prepared.frontier;
       return prepared.entry;
     },
@@ -143,10 +144,7 @@ export default function memoryStore(): BridgeStore {
     },
     async releaseLease(deviceId, holder) {
       open();
-      const lease = leases.get(deviceId);
-      if (!lease || lease.holder !== holder || lease.expiresAtMs === 0) return false;
-      leases.set(deviceId, { ...lease, expiresAtMs: 0 });
-      return true;
+      return release(deviceId, holder);
     },
     async currentLease(deviceId, nowMs) {
       open();
@@ -157,6 +155,13 @@ export default function memoryStore(): BridgeStore {
       closed = true;
     },
   };
+
+  function release(deviceId: string, holder: string): boolean {
+    const lease = leases.get(deviceId);
+    if (!lease || lease.holder !== holder || lease.expiresAtMs === 0) return false;
+    leases.set(deviceId, { ...lease, expiresAtMs: 0 });
+    return true;
+  }
 
   // Calls are kept in the order they were opened, so the last match is the newest.
   function newestWithReference(reference: string, exceptVerificationId?: string): CallRecord | undefined {

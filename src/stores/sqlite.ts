@@ -10,6 +10,7 @@ import {
   BridgeError,
   checkLeaseFence,
   entryColumns,
+  isLiveCall,
   MerkleFrontier,
   nextCallRecord,
   nextLease,
@@ -142,6 +143,8 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     const holder = change.expectedVersion === null ? statements.newestCallWithReference.get(change.set.reference, entry.verificationId) : undefined;
     const next = nextCallRecord(row && callFromRow(row), change, entry, holder && callFromRow(holder));
     (row === undefined ? statements.openCall : statements.updateCall).run(callColumns(next));
+    // The call's end frees its device in the same transaction.
+    if (!isLiveCall(next) && next.deviceId !== undefined) statements.release.run(next.deviceId, next.verificationId);
   }
 
   const leaseTransaction = db.transaction((request: Parameters<BridgeStore['acquireLease']>[0]) => {

@@ -747,6 +747,19 @@ export function testStore(name: string, create: StoreFactory): void {
         return error;
       }
 
+      it('frees the device in the same step as the entry that ends its call, and only the lease that call holds', async () => {
+        const lease = await take('ver-a', NOW);
+        const opened = await openCall('ver-a', 'REF-1', T0, { state: 'routed', deviceId: 'ops-1', epoch: lease!.epoch });
+        await take('job', NOW, 'ops-2');
+        const ended = await changeCall('ver-a', opened.index, { state: 'ended' }, T0, { fence: { deviceId: 'ops-1', epoch: lease!.epoch } });
+        expect(await store.currentLease('ops-1', NOW)).toBeNull();
+        expect((await take('ver-b', NOW))?.epoch).toBe(lease!.epoch + 1);
+        // A later entry of the ended call (a late event) does not touch the device's new holder.
+        await changeCall('ver-a', ended.index, {});
+        expect((await store.currentLease('ops-1', NOW))?.holder).toBe('ver-b');
+        expect((await store.currentLease('ops-2', NOW))?.holder).toBe('job');
+      });
+
       it('opens a call with its first entry and finds it by verification id, provider call id and reference', async () => {
         await store.append(simple(0), T0 + 5_000);
         // at is held back to the last entry's: the row's updatedAtMs is the entry's at, not the caller's atMs.
@@ -882,9 +895,8 @@ export function testStore(name: string, create: StoreFactory): void {
         const adopted = await take('ver-a', NOW + TTL + 3);
         expect(adopted).toMatchObject({ holder: 'ver-a', epoch: 2 });
         await changeCall('ver-a', opened.index, { state: 'ended' }, T0 + 1, { fence: { deviceId: 'ops-1', epoch: adopted!.epoch } });
-        // Once the call is over only the lease counts: still held by ver-a until it lapses.
-        expect(await take('ver-b', NOW + TTL + 4)).toBeNull();
-        expect(await take('ver-b', NOW + 2 * TTL + 3)).toMatchObject({ holder: 'ver-b', epoch: 3 });
+        // The end released the lease with it: the device is free at once.
+        expect(await take('ver-b', NOW + TTL + 4)).toMatchObject({ holder: 'ver-b', epoch: 3 });
       });
 
       it('lets exactly one of 20 simultaneous changes at the same version through', async () => {

@@ -80,7 +80,9 @@ export interface BridgeStore {
    * same provider and providerEventId is already logged. With a `fence`, the check and the write are one
    * atomic step: LEASE_LOST if the device has since been leased with a higher epoch (or never with this one).
    * With a `call` change, the entry's call row is checked and written in the same step (CALL_CHANGED,
-   * REFERENCE_TAKEN: see `nextCallRecord`); nothing is written if any check fails.
+   * REFERENCE_TAKEN: see `nextCallRecord`); nothing is written if any check fails. A change that ends the
+   * call (`ended`, `failed`) also releases its device's lease in that step, so the device is free the
+   * moment the end is logged.
    */
   append(input: AuditEntryInput, atMs: number, options?: AppendOptions): Promise<AuditEntry>;
   /** The call row a query names (by an index, never a scan), or null. */

@@ -14,7 +14,6 @@ export interface EndResult {
 /** The call whose final state this process just wrote. @internal */
 export interface TerminatedCall {
   id: string;
-  deviceId?: string;
   provider?: string;
   providerCallId?: string;
 }
@@ -27,7 +26,7 @@ export interface CallRuntime {
   readCall(verificationId: string, fromIndex: number): Promise<{ record: CallRecord | null; entries: AuditEntry[] }>;
   /** Ends the provider's call; never throws. */
   endProviderCall(verificationId: string, provider: string, providerCallId: string): Promise<EndResult['providerCleanup']>;
-  /** Tells the bridge this process wrote the call's final state, so it seals and releases the device; never throws. */
+  /** Tells the bridge this process wrote the call's final state (the store freed its device with it), so it polls once more and seals; never throws. */
   terminated(call: TerminatedCall): Promise<void>;
   /** Reports a failure that no caller is waiting for. */
   reportBackgroundError(error: unknown): void;

@@ -71,7 +71,7 @@ export class CallWriter {
     return this.write(request, to, { expectedVersion: this.version, set: to === undefined ? set : { ...set, state: to } }, fence);
   }
 
-  /** Appends an entry with its row change; a final state also hands the device back before it resolves. */
+  /** Appends an entry with its row change; the store frees the device in the same step as a final state. */
   async write(request: LogRequest, to: CallState | undefined, call: NonNullable<AppendOptions['call']>, fence?: AppendOptions['fence']): Promise<AuditEntry> {
     const from = this.view.state;
     if (to !== undefined) assertTransition(from, to, this.id);
@@ -81,7 +81,6 @@ export class CallWriter {
     if (call.set.owner !== undefined) this.owner = call.set.owner;
     if (call.set.expiresAtMs !== undefined) this.expiresAtMs = call.set.expiresAtMs;
     this.take(entry);
-    // The device is free once the end is written: the next verification may take it at once.
     if (to !== undefined && isTerminal(to)) await this.runtime.terminated({ id: this.id, ...this.route() });
     return entry;
   }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { nextCallRecord, type CallChange, type CallQuery, type CallRecord, type CallState } from '../../index.js';
+import { isLiveCall, nextCallRecord, type CallChange, type CallQuery, type CallRecord, type CallState } from '../../index.js';
 import { LIVE, type Tables } from './schema.js';
 
 /** A `calls` row as pg returns it: bigint as a string, double precision as a number. */
@@ -31,7 +31,7 @@ export interface PostgresCalls {
   find(db: Pool | PoolClient, query: CallQuery): Promise<CallRecord | null>;
   /** `BridgeStore.listLiveCalls`. */
   listLive(db: Pool | PoolClient): Promise<CallRecord[]>;
-  /** Checks and writes a change; the caller holds the append lock, which every call write takes, so nothing changes the row meanwhile. */
+  /** Checks and writes a change (an end also releases the device's lease); the caller holds the append lock, which every call write takes, so nothing changes the row meanwhile. */
   write(client: PoolClient, change: CallChange, entry: CallEntry): Promise<void>;
   /** Whether a live call of a verification other than `holder` is on the device. */
   occupied(client: PoolClient, deviceId: string, holder: string): Promise<boolean>;
@@ -60,6 +60,7 @@ export function postgresCalls(tables: Tables): PostgresCalls {
   // An opening entry's index is both the call's first version ($5) and its place in the order of opens.
   const open = `INSERT INTO ${tables.calls} (${COLUMNS.join(', ')}, opened_idx) VALUES (${placeholders}, $5)`;
   const update = `UPDATE ${tables.calls} SET ${COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(', ')} WHERE verification_id = $1`;
+  const release = `UPDATE ${tables.leases} SET expires_at_ms = 0 WHERE device_id = $1 AND holder = $2 AND epoch > 0 AND expires_at_ms > 0`;
   const one = async (db: Pool | PoolClient, text: string, values: unknown[]) => {
     const row = (await db.query<PgCallRow>(text, values)).rows[0];
     return row && callFromRow(row);
@@ -84,6 +85,8 @@ export function postgresCalls(tables: Tables): PostgresCalls {
       const holder = change.expectedVersion === null ? await one(client, newestWithReference, [change.set.reference, entry.verificationId]) : undefined;
       const next = nextCallRecord(current, change, entry, holder);
       await client.query(current === undefined ? open : update, columnValues(next));
+      // The call's end frees its device in the same transaction.
+      if (!isLiveCall(next) && next.deviceId !== undefined) await client.query(release, [next.deviceId, next.verificationId]);
     },
     async occupied(client, deviceId, holder) {
       const { rowCount } = await client.query(`SELECT 1 FROM ${tables.calls} WHERE device_id = $1 AND verification_id <> $2 AND ${LIVE} LIMIT 1`, [
