@@ -8,6 +8,7 @@ import {
   BridgeError,
   createBridge,
   createWebhookHandler,
+  webhookServerOptions,
   type Bridge,
   type BridgeStore,
   type CallAdapter,
@@ -29,7 +30,8 @@ export function createPoliceAppServer(config: PoliceAppConfig): { bridge: Bridge
   const bridge = createBridge({ ...config, preference: ['daily'] });
   const webhooks = createWebhookHandler(bridge);
 
-  const server = createServer((request, response) => {
+  // Slow headers and bodies are cut off for every route, not only the webhooks.
+  const server = createServer(webhookServerOptions(), (request, response) => {
     if (request.url?.startsWith('/webhooks/')) return webhooks(request, response);
     route(request, response).catch((error: unknown) => {
       // Stable codes let the officer's app tell "fix your input" from "try the phone".

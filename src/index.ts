@@ -58,5 +58,6 @@ export * from './core/validation.js';
 export { VerificationCall, type CallEvents, type CallJoinDetails, type EndResult } from './core/calls/verification-call.js';
 export type { WebhookOutcome } from './core/ingress/webhook-dispatch.js';
 export * from './core/webhook-http.js';
+export * from './core/webhook-fetch.js';
 export * from './core/audit/append.js';
 export * from './core/leases.js';
