@@ -17,6 +17,7 @@ export * from './core/audit/bundle-export.js';
 export * from './core/audit/bundle-verify.js';
 export * from './core/audit/checkpoint.js';
 export * from './core/audit/checkpoint-log.js';
+export * from './core/audit/checkpoint-audit.js';
 export * from './core/audit/checkpoint-signer.js';
 export * from './core/audit/seal.js';
 export {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey, parseSigningKey } from '../src/index.js';
 import { rewriteHistory, truncateLog } from './support/rewrite-sqlite.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -39,6 +40,14 @@ function copyOf(name: string): string {
   return copy;
 }
 
+/** The index of the demo's outcome entry, the one a forger would most want to change. */
+function outcomeIndex(path: string): number {
+  const database = new Database(path, { readonly: true });
+  const row = database.prepare("SELECT idx FROM audit_entries WHERE type = 'outcome.recorded'").get() as { idx: number };
+  database.close();
+  return row.idx;
+}
+
 function verifyBundle(text: string, ...extra: string[]) {
   const path = join(dir, `b-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(path, text);
@@ -61,13 +70,27 @@ beforeAll(() => {
 });
 
 describe('vcb demo, export and verify-bundle', () => {
-  it('exports a bundle after the demo that verifies offline, with the bundle’s key or the one given', () => {
-    const plain = vcb(['audit', 'verify-bundle', bundlePath]);
-    expect(plain.status).toBe(0);
-    expect(plain.stdout).toMatch(/^OK: \d+ entries of verification vrf_/);
-    expect(plain.stdout).toContain('compare it with the force');
+  it('exports a bundle after the demo that verifies offline: exit 0 only under the key given, 3 under its own', () => {
+    const given = vcb(['audit', 'verify-bundle', bundlePath, '--key', verifierKey]);
+    expect(given.status).toBe(0);
+    expect(given.stdout).toMatch(/^OK: \d+ entries of verification vrf_/);
     expect(verifyBundle(bundleText, '--key', verifierKey)).toMatchObject({ status: 0, result: { ok: true, keySource: 'argument', verificationId } });
+    const unanchored = vcb(['audit', 'verify-bundle', bundlePath]);
+    expect(unanchored.status).toBe(3);
+    expect(unanchored.stdout).toMatch(/^UNANCHORED: \d+ entries of verification vrf_/);
+    expect(unanchored.stdout).toContain(`the signature holds only under the bundle's own key, ${verifierKey}`);
+    expect(verifyBundle(bundleText)).toMatchObject({ status: 3, result: { ok: true, keySource: 'bundle' } });
     expect(statSync(bundlePath).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives a bundle forged whole under a key of the forger’s own exit 3 without --key, and wrong-key with it', () => {
+    const forgerDb = join(dir, 'forger.db');
+    const demo = json(vcb(['demo', '--db', forgerDb, '--json'])) as { verificationId: string };
+    const forged = join(dir, 'forged.json');
+    expect(vcb(['audit', 'export', '--db', forgerDb, '--verification', demo.verificationId, '--out', forged]).status).toBe(0);
+    const text = readFileSync(forged, 'utf8');
+    expect(verifyBundle(text)).toMatchObject({ status: 3, result: { ok: true, keySource: 'bundle' } });
+    expect(verifyBundle(text, '--key', verifierKey)).toMatchObject({ status: 1, result: { ok: false, reason: 'wrong-key' } });
   });
 
   it('logs the export with who and to whom, as an entry of that verification', () => {
@@ -125,7 +148,8 @@ describe('a checkpoint kept outside the database', () => {
   it('confirms an intact log, however it has grown since', () => {
     const result = vcb(['audit', 'verify', '--db', db, '--checkpoint', saved, '--key', verifierKey, '--json']);
     expect(result.status).toBe(0);
-    expect(json(result)).toMatchObject({ ok: true, checkpoint: { size: expect.any(Number) } });
+    expect(json(result)).toMatchObject({ ok: true, checkpoint: { size: expect.any(Number) }, checkpoints: { count: expect.any(Number), verifierKeys: [verifierKey] } });
+    expect(vcb(['audit', 'verify', '--db', db]).stdout).toMatch(new RegExp(`^OK: \\d+ entries, root [0-9a-f]{64}; the signed checkpoint in the log agrees \\(signed by ${verifierKey.replace(/[+/.]/g, '\\$&')}\\)\\n$`));
   });
 
   it('says truncated for a database cut below the checkpoint', () => {
@@ -138,10 +162,35 @@ describe('a checkpoint kept outside the database', () => {
     expect(json(result)).toMatchObject({ ok: false, reason: 'truncated', checkpoint: { size } });
   });
 
-  it('says inconsistent for history rewritten with every hash recomputed, which the log alone cannot see', () => {
+  it('catches an outcome rewritten with every hash recomputed, with no saved checkpoint: the log’s own checkpoints contradict it', () => {
     const copy = copyOf('rewritten');
-    rewriteHistory(copy, 4, (data) => ({ ...data, participant: { role: 'other-side' } }));
-    expect(vcb(['audit', 'verify', '--db', copy, '--json']).status).toBe(0);
+    const outcome = outcomeIndex(copy);
+    rewriteHistory(copy, outcome, (data) => ({ ...data, outcome: 'not-verified' }));
+    const result = vcb(['audit', 'verify', '--db', copy, '--json']);
+    expect(result.status).toBe(1);
+    const found = json(result) as { reason: string; firstBadIndex: number; checkpointIndex: number; detail: string };
+    expect(found).toMatchObject({ ok: false, reason: 'checkpoint-root', detail: expect.stringMatching(/rewritten/) });
+    expect(found.firstBadIndex).toBeLessThanOrEqual(outcome);
+    expect(found.checkpointIndex).toBeGreaterThan(outcome);
+    expect(vcb(['audit', 'verify', '--db', copy]).stdout).toMatch(/^AUDIT_TAMPERED: entry \d+ checkpoint-root: /);
+  });
+
+  it('says checkpoint-signature when the rewrite also restates the logged checkpoints without the key', () => {
+    const copy = copyOf('forged-checkpoints');
+    rewriteHistory(copy, outcomeIndex(copy), (data) => ({ ...data, outcome: 'not-verified' }), {});
+    const result = vcb(['audit', 'verify', '--db', copy, '--json']);
+    expect(result.status).toBe(1);
+    expect(json(result)).toMatchObject({ ok: false, reason: 'checkpoint-signature' });
+  });
+
+  it('names the forger’s key when a rewrite re-signs every logged checkpoint, and the saved checkpoint says inconsistent', () => {
+    const copy = copyOf('resigned');
+    const forger = parseSigningKey(generateSigningKey('sandbox.vcb.invalid/demo').signingKey);
+    rewriteHistory(copy, outcomeIndex(copy), (data) => ({ ...data, outcome: 'not-verified' }), { signWith: forger });
+    const alone = vcb(['audit', 'verify', '--db', copy, '--json']);
+    expect(alone.status).toBe(0);
+    expect(json(alone)).toMatchObject({ ok: true, checkpoints: { verifierKeys: [forger.verifierKey] } });
+    expect(vcb(['audit', 'verify', '--db', copy]).stdout).toContain(`signed by ${forger.verifierKey}`);
     const result = vcb(['audit', 'verify', '--db', copy, '--checkpoint', saved, '--key', verifierKey, '--json']);
     expect(result.status).toBe(1);
     expect(json(result)).toMatchObject({ ok: false, reason: 'inconsistent', detail: expect.stringMatching(/rewritten/) });
@@ -149,11 +198,27 @@ describe('a checkpoint kept outside the database', () => {
     expect(text.stdout).toMatch(/^AUDIT_TAMPERED: inconsistent: /);
   });
 
-  it('refuses a saved checkpoint that does not open with the key, as a usage error', () => {
-    const other = vcb(['audit', 'keygen', '--name', 'police.example/third', '--out', join(dir, 'third'), '--json']);
-    const result = vcb(['audit', 'verify', '--db', db, '--checkpoint', saved, '--key', (json(other) as { verifierKey: string }).verifierKey]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^vcb: INVALID_INPUT: the checkpoint in .* does not open with that key \(wrong-key\)/);
+  it('finds a saved checkpoint that does not open with the key tampered (exit 1 with a reason), not a usage error', () => {
+    const other = json(vcb(['audit', 'keygen', '--name', 'police.example/third', '--out', join(dir, 'third'), '--json'])) as { verifierKey: string };
+    const lines = readFileSync(saved, 'utf8').split('\n');
+    const edited = join(dir, 'saved-edited.txt');
+    writeFileSync(edited, [lines[0], String(Number(lines[1]) + 1), ...lines.slice(2)].join('\n'));
+    const garbage = join(dir, 'saved-garbage.txt');
+    writeFileSync(garbage, 'not a checkpoint\n');
+    for (const [file, key, reason] of [
+      [saved, other.verifierKey, 'wrong-key'],
+      [edited, verifierKey, 'signature'],
+      [garbage, verifierKey, 'malformed'],
+    ] as const) {
+      const result = vcb(['audit', 'verify', '--db', db, '--checkpoint', file, '--key', key, '--json']);
+      expect([file, result.status, result.stderr]).toEqual([file, 1, '']);
+      expect(json(result)).toMatchObject({ ok: false, reason, detail: expect.stringMatching(/does not open with that key/), checkpoint: { file } });
+    }
+    const text = vcb(['audit', 'verify', '--db', db, '--checkpoint', edited, '--key', verifierKey]);
+    expect(text.stdout).toMatch(/^AUDIT_TAMPERED: signature: the checkpoint in .* does not open with that key/);
+    const missing = vcb(['audit', 'verify', '--db', db, '--checkpoint', join(dir, 'no-such.txt'), '--key', verifierKey]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^vcb: NOT_FOUND: /);
   });
 });
 

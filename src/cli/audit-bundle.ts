@@ -6,7 +6,14 @@ import { verifierKeyArg, type CommandResult } from './audit-common.js';
 /** Usage of `vcb audit verify-bundle`. */
 export const VERIFY_BUNDLE_USAGE = 'vcb audit verify-bundle FILE [--key VKEY] [--json]';
 
-/** Runs `vcb audit verify-bundle`: checks a bundle offline. Exit 0 valid, 1 refused (the reason says why), 2 unusable arguments. */
+// Valid, but only under the key the bundle itself names: anyone can make such a bundle, so a script that
+// checks only the exit status must not read it as 0.
+const EXIT_UNANCHORED = 3;
+
+/**
+ * Runs `vcb audit verify-bundle`: checks a bundle offline. Exit 0 valid under the key given with `--key`,
+ * 1 refused (the reason says why), 2 unusable arguments, 3 valid only under the bundle's own key (no `--key`).
+ */
 export async function runVerifyBundle(args: string[]): Promise<CommandResult> {
   const { values, positionals } = parseBundleArgs(args);
   if (values.help) return { output: `Usage: ${VERIFY_BUNDLE_USAGE}`, exitCode: 0 };
@@ -20,20 +27,22 @@ export async function runVerifyBundle(args: string[]): Promise<CommandResult> {
     throw new BridgeError('NOT_FOUND', `cannot read ${file}`, { cause: error });
   }
   const result = verifyEvidenceBundle(bytes, verifierKey === undefined ? {} : { verifierKey });
-  if (values.json) return { output: JSON.stringify(result), exitCode: result.ok ? 0 : 1 };
+  const exitCode = !result.ok ? 1 : result.keySource === 'argument' ? 0 : EXIT_UNANCHORED;
+  if (values.json) return { output: JSON.stringify(result), exitCode };
   if (!result.ok) {
     const at = result.entryIndex === undefined ? '' : ` (entry ${result.entryIndex})`;
-    return { output: `INVALID: ${result.reason}${at}: ${result.detail}`, exitCode: 1 };
+    return { output: `INVALID: ${result.reason}${at}: ${result.detail}`, exitCode };
   }
+  const anchored = result.keySource === 'argument';
   const lines = [
-    `OK: ${result.entries} entries of verification ${result.verificationId}, sealed at entry ${result.sealIndex}`,
+    `${anchored ? 'OK' : 'UNANCHORED'}: ${result.entries} entries of verification ${result.verificationId}, sealed at entry ${result.sealIndex}`,
     `proven against checkpoint ${result.checkpoint.origin} of ${result.checkpoint.size} entries, root ${result.checkpoint.root}`,
-    result.keySource === 'argument'
+    anchored
       ? `signed by the key you gave, ${result.verifierKey}`
-      : `signed by ${result.verifierKey}, the key the bundle names: compare it with the force's published key, or pass --key`,
+      : `the signature holds only under the bundle's own key, ${result.verifierKey}, which anyone can make: pass --key with the force's published verifier key`,
     ...result.disclosures.map((d) => `disclosed ${d.kind}: ${d.value}`),
   ];
-  return { output: lines.join('\n'), exitCode: 0 };
+  return { output: lines.join('\n'), exitCode };
 }
 
 function parseBundleArgs(args: string[]) {

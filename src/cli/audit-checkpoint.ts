@@ -12,6 +12,7 @@ import {
   type Checkpoint,
   type CheckpointComparison,
   type LoggedCheckpoint,
+  type NoteFailure,
   type NoteVerifier,
 } from '../index.js';
 import { parseCommandArgs, requiredOption } from './args.js';
@@ -47,8 +48,15 @@ export async function runCheckpoint(args: string[]): Promise<CommandResult> {
   });
 }
 
-/** Reads a checkpoint kept outside the database and checks its signature; INVALID_INPUT if it does not open with the key. */
-export function readSavedCheckpoint(file: string, verifier: NoteVerifier): Checkpoint {
+/** A checkpoint kept outside the database, opened with the key the user trusts. */
+export type SavedCheckpoint = { ok: true; checkpoint: Checkpoint } | { ok: false; reason: NoteFailure; detail: string };
+
+/**
+ * Reads a checkpoint kept outside the database and checks its signature with the trusted key. One that
+ * does not open is a finding about the evidence (reason `malformed`, `wrong-key` or `signature`), not a
+ * usage error; only an unreadable file throws (NOT_FOUND).
+ */
+export function readSavedCheckpoint(file: string, verifier: NoteVerifier): SavedCheckpoint {
   let note: string;
   try {
     note = readFileSync(file, 'utf8');
@@ -56,8 +64,8 @@ export function readSavedCheckpoint(file: string, verifier: NoteVerifier): Check
     throw new BridgeError('NOT_FOUND', `cannot read the checkpoint file ${file}`, { cause: error });
   }
   const opened = openCheckpoint(note, verifier);
-  if (!opened.ok) throw new BridgeError('INVALID_INPUT', `the checkpoint in ${file} does not open with that key (${opened.reason}): ${opened.detail}`);
-  return opened.checkpoint;
+  if (opened.ok) return opened;
+  return { ok: false, reason: opened.reason === 'checkpoint' ? 'malformed' : opened.reason, detail: `the checkpoint in ${file} does not open with that key: ${opened.detail}` };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BridgeError, readAuditLog, verifyAuditLog, type CheckpointComparison } from '../index.js';
+import { BridgeError, readAuditLog, toHex, verifyAuditLog, type AuditVerification, type CheckpointComparison } from '../index.js';
 import { parseCommandArgs, requiredOption } from './args.js';
 import { runVerifyBundle, VERIFY_BUNDLE_USAGE } from './audit-bundle.js';
 import { CHECKPOINT_USAGE, compareStore, readSavedCheckpoint, runCheckpoint } from './audit-checkpoint.js';
@@ -18,10 +18,13 @@ export const AUDIT_HELP = `Usage: vcb audit <command> [options]
 
 Commands:
   ${VERIFY_USAGE}
-      Recompute every leaf and tree root of the evidence log. Exit 0 when intact,
-      1 when an entry was altered, removed, inserted or reordered (the first bad index is named).
-      With a checkpoint kept outside the database (and the key that signed it), also
-      exit 1 when the log was truncated below it or its history rewritten since.
+      Recompute every leaf and tree root of the evidence log and hold it to every checkpoint
+      it signed. Exit 0 when intact; 1 when an entry was altered, removed, inserted or
+      reordered, or a logged checkpoint contradicts the log (checkpoint-root, -signature,
+      -malformed); 2 when the arguments are unusable. With a checkpoint kept
+      outside the database and the key you trust, also exit 1 when it does not open with
+      that key (malformed, wrong-key, signature), or the log was truncated below it or its
+      history rewritten since (truncated, inconsistent).
   ${SHOW_USAGE}
       Print the log, or one verification's entries.
   ${CHECKPOINT_USAGE}
@@ -33,9 +36,10 @@ Commands:
       Personal data stays as keyed hashes unless --disclose is given (which needs
       VCB_PERSONAL_DATA_KEY and the signing key).
   ${VERIFY_BUNDLE_USAGE}
-      Check a bundle offline, with no database. Exit 0 valid, 1 refused with a reason:
-      malformed, wrong-key, signature, origin, leaf-altered, inclusion, foreign-entry,
-      order, incomplete, unsealed-entry, disclosure.
+      Check a bundle offline, with no database. Exit 0 valid under the --key you trust;
+      3 valid only under the bundle's own key (no --key: anyone can make such a bundle);
+      1 refused with a reason: malformed, wrong-key, signature, origin, leaf-altered,
+      inclusion, foreign-entry, order, incomplete, unsealed-entry, disclosure; 2 unusable arguments.
   ${KEYGEN_USAGE}
       Make a checkpoint signing key: PREFIX.key (secret, mode 0600) and PREFIX.pub.
   ${ERASE_USAGE}
@@ -74,25 +78,36 @@ async function auditVerify(args: string[]): Promise<CommandResult> {
   const saved = values.checkpoint === undefined ? undefined : readSavedCheckpoint(values.checkpoint, verifierKeyArg(values.key!));
   return withStore(db, async (store) => {
     // Compared before this check is logged, so the entry it appends cannot hide a truncation.
-    const comparison = saved && (await compareStore(store, saved));
+    const comparison = saved?.ok ? await compareStore(store, saved.checkpoint) : undefined;
     const result = await verifyAuditLog(store, writerFor(store), { actor: actorOf(values.actor) });
+    // Every finding about the evidence, the saved checkpoint's included, is exit 1; only bad arguments are 2.
+    const tampered = (found: { reason: string; detail: string } & Record<string, unknown>, at = ''): CommandResult => ({
+      output: values.json ? JSON.stringify({ ok: false, entries: result.entries, ...found }) : `AUDIT_TAMPERED: ${at}${found.reason}: ${found.detail}`,
+      exitCode: 1,
+    });
     if (!result.ok) {
-      const json = { ok: false, entries: result.entries, firstBadIndex: result.firstBadIndex, reason: result.reason, detail: result.detail };
-      return { output: values.json ? JSON.stringify(json) : `AUDIT_TAMPERED: entry ${result.firstBadIndex} ${result.reason}: ${result.detail}`, exitCode: 1 };
+      const { firstBadIndex, reason, detail, checkpointIndex } = result;
+      return tampered({ firstBadIndex, reason, detail, ...(checkpointIndex === undefined ? {} : { checkpointIndex }) }, `entry ${firstBadIndex} `);
     }
-    const against = saved && { size: saved.size, root: Buffer.from(saved.root).toString('hex') };
-    if (comparison && !comparison.ok) {
-      const json = { ok: false, entries: result.entries, reason: comparison.reason, detail: comparison.detail, checkpoint: against };
-      return { output: values.json ? JSON.stringify(json) : `AUDIT_TAMPERED: ${comparison.reason}: ${comparison.detail}`, exitCode: 1 };
-    }
-    const json = { ok: true, entries: result.entries, root: result.root, ...(against ? { checkpoint: against } : {}) };
-    return { output: values.json ? JSON.stringify(json) : okLine(result.entries, result.root, comparison), exitCode: 0 };
+    if (saved && !saved.ok) return tampered({ reason: saved.reason, detail: saved.detail, checkpoint: { file: values.checkpoint } });
+    const against = saved?.ok ? { size: saved.checkpoint.size, root: toHex(saved.checkpoint.root) } : undefined;
+    if (comparison && !comparison.ok) return tampered({ reason: comparison.reason, detail: comparison.detail, checkpoint: against });
+    const json = { ok: true, entries: result.entries, root: result.root, checkpoints: result.checkpoints, ...(against ? { checkpoint: against } : {}) };
+    return { output: values.json ? JSON.stringify(json) : okLine(result, comparison), exitCode: 0 };
   });
 }
 
-function okLine(entries: number, root: string, comparison: CheckpointComparison | undefined): string {
-  const line = `OK: ${entries} entries, root ${root}`;
+function okLine(result: Extract<AuditVerification, { ok: true }>, comparison: CheckpointComparison | undefined): string {
+  const line = `OK: ${result.entries} entries, root ${result.root}; ${checkpointsLine(result.checkpoints?.count ?? 0, result.checkpoints?.verifierKeys ?? [])}`;
   return comparison ? `${line}; consistent with the saved checkpoint` : line;
+}
+
+// The keys are named because a forger who re-signed every checkpoint with a key of their own passes
+// this check: only comparing the keys with the force's published one (or --checkpoint --key) shows it.
+function checkpointsLine(count: number, keys: string[]): string {
+  if (count === 0) return 'no signed checkpoint in the log';
+  const by = `(signed by ${keys.join(', ')})`;
+  return count === 1 ? `the signed checkpoint in the log agrees ${by}` : `all ${count} signed checkpoints in the log agree ${by}`;
 }
 
 async function auditShow(args: string[]): Promise<CommandResult> {

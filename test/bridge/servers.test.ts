@@ -11,6 +11,7 @@ import {
   generateSigningKey,
   isTerminal,
   serializeBundle,
+  verifyAgainstLoggedCheckpoints,
   verifyEvidenceBundle,
   type AuditEntry,
   type BridgeStore,
@@ -202,7 +203,8 @@ describe.each(storeKinds())('four app servers on one %s store', (kind) => {
     expect(await store.listLiveCalls()).toEqual([]);
     const sealed = new Set(entries.filter((e) => e.type === 'verification.sealed').map((e) => e.verificationId));
     expect(created.filter((e) => !sealed.has(e.verificationId))).toEqual([]);
-    expect((await store.verify()).ok).toBe(true);
+    // Four servers signed checkpoints at once: the log still agrees with every one of them.
+    expect(await verifyAgainstLoggedCheckpoints(store)).toMatchObject({ ok: true });
   }, 600_000);
 
   it('adopts the calls of a server killed with SIGKILL: matched late webhooks, outcome and end elsewhere, an exportable bundle, a free device', async () => {

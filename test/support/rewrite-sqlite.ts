@@ -1,23 +1,53 @@
 import Database from 'better-sqlite3';
-import { leafBytes, leafHash, MerkleFrontier } from '../../src/index.js';
+import { leafBytes, leafHash, MerkleFrontier, signCheckpoint, toHex, type CheckpointSigningKey } from '../../src/index.js';
 import { decodeEntryRow, type EntryRow } from '../../src/stores/sqlite/schema.js';
+
+/** What a rewrite does to the `checkpoint.signed` entries after the edit. */
+export interface CheckpointRewrite {
+  /**
+   * Re-sign each with this key, a key of the attacker's own, so the log agrees with itself again.
+   * Without one, each gets the new tree's root but keeps its old signature: a forgery.
+   */
+  signWith?: CheckpointSigningKey;
+}
 
 /**
  * What an attacker holding the database file and this code can do: edit one entry's data and recompute
- * every leaf hash and tree root, so the log's own recompute finds nothing wrong.
+ * every leaf hash and tree root, so the store's own recompute finds nothing wrong. With `checkpoints`,
+ * the signed checkpoints the log holds are made to state the rewritten tree as well.
  */
-export function rewriteHistory(path: string, index: number, edit: (data: Record<string, unknown>) => Record<string, unknown>): void {
+export function rewriteHistory(
+  path: string,
+  index: number,
+  edit: (data: Record<string, unknown>) => Record<string, unknown>,
+  checkpoints?: CheckpointRewrite,
+): void {
   const db = new Database(path);
   const rows = db.prepare('SELECT * FROM audit_entries ORDER BY idx').all() as EntryRow[];
   const update = db.prepare('UPDATE audit_entries SET data = ?, leaf_hash = ?, tree_root = ? WHERE idx = ?');
   const frontier = new MerkleFrontier();
+  const roots = [frontier.root()];
   for (const row of rows) {
-    const data = row.idx === index ? JSON.stringify(edit(JSON.parse(row.data) as Record<string, unknown>)) : row.data;
+    let data = row.idx === index ? JSON.stringify(edit(JSON.parse(row.data) as Record<string, unknown>)) : row.data;
+    if (checkpoints && row.type === 'checkpoint.signed' && row.idx > index) data = JSON.stringify(restate(JSON.parse(data), roots, checkpoints));
     const hash = leafHash(leafBytes(decodeEntryRow({ ...row, data })));
     frontier.append(hash);
+    roots.push(frontier.root());
     update.run(data, Buffer.from(hash), Buffer.from(frontier.root()), row.idx);
   }
   db.close();
+}
+
+function restate(data: { size: number; origin: string; note: string }, roots: Uint8Array[], how: CheckpointRewrite): Record<string, unknown> {
+  const root = roots[data.size]!;
+  if (how.signWith) {
+    const key = how.signWith;
+    const note = signCheckpoint({ origin: key.name, size: data.size, root }, key);
+    return { origin: key.name, size: data.size, root: toHex(root), verifierKey: key.verifierKey, note };
+  }
+  const lines = data.note.split('\n');
+  lines[2] = Buffer.from(root).toString('base64');
+  return { ...data, root: toHex(root), note: lines.join('\n') };
 }
 
 /** Deletes every entry from `index` on, as restoring an old backup or a careful attacker would. */

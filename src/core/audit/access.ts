@@ -1,5 +1,6 @@
 import type { JsonObject } from '../json.js';
 import { invalidInput } from '../errors.js';
+import { verifyAgainstLoggedCheckpoints } from './checkpoint-audit.js';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
 import type { BridgeStore } from './store.js';
 import type { AuditVerification } from './verify.js';
@@ -33,13 +34,22 @@ export async function readAuditLog(store: BridgeStore, write: LogWriter, options
   return store.readEntries(options.verificationId === undefined ? {} : { verificationId: options.verificationId });
 }
 
-/** Recomputes the log, then logs that it was checked, by whom, and what was found. */
+/**
+ * Recomputes the log and holds it to every checkpoint it signed (`verifyAgainstLoggedCheckpoints`), then
+ * logs that it was checked, by whom, and what was found.
+ */
 export async function verifyAuditLog(store: BridgeStore, write: LogWriter, options: { actor: string }): Promise<AuditVerification> {
   const actor = checkActor(options.actor);
-  const result = await store.verify();
+  const result = await verifyAgainstLoggedCheckpoints(store);
   const found: JsonObject = result.ok
-    ? { ok: true, entries: result.entries, root: result.root }
-    : { ok: false, entries: result.entries, firstBadIndex: result.firstBadIndex, reason: result.reason };
+    ? { ok: true, entries: result.entries, root: result.root, checkpoints: result.checkpoints?.count ?? 0 }
+    : {
+        ok: false,
+        entries: result.entries,
+        firstBadIndex: result.firstBadIndex,
+        reason: result.reason,
+        ...(result.checkpointIndex === undefined ? {} : { checkpointIndex: result.checkpointIndex }),
+      };
   await write({ type: 'audit.verified', source: 'sdk', actor, data: found });
   return result;
 }

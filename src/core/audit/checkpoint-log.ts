@@ -1,5 +1,6 @@
 import { BridgeError } from '../errors.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { AuditEntry } from './entry.js';
 import { sameHash, toHex } from './merkle.js';
 import { verifyConsistencyProof } from './proof.js';
 import { storeProver, type MerkleProver } from './prover.js';
@@ -34,12 +35,23 @@ export async function latestCheckpoint(store: BridgeStore, fromIndex = 0): Promi
   // Filtered again here, so a store that ignored the type filter still gives the right answer.
   const last = entries.filter((entry) => entry.type === CHECKPOINT_ENTRY_TYPE).at(-1);
   if (last === undefined) return undefined;
-  const { note, verifierKey } = last.data;
-  const checkpoint = typeof note === 'string' ? parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1)) : undefined;
-  if (!checkpoint || typeof verifierKey !== 'string' || checkpoint.size > last.index) {
-    throw new BridgeError('AUDIT_TAMPERED', `entry ${last.index} no longer holds a signed checkpoint`);
-  }
-  return { ...checkpoint, note: note as string, verifierKey, entryIndex: last.index, at: last.at };
+  const logged = readLoggedCheckpoint(last);
+  if (!logged) throw new BridgeError('AUDIT_TAMPERED', `entry ${last.index} no longer holds a signed checkpoint`);
+  return logged;
+}
+
+/**
+ * The checkpoint a `checkpoint.signed` entry records, read from its note (the signature is not checked
+ * here); undefined unless the note holds a checkpoint that covers only entries before this one and
+ * the entry's own `origin`, `size` and `root` repeat the note's.
+ */
+export function readLoggedCheckpoint(entry: AuditEntry): LoggedCheckpoint | undefined {
+  const { note, verifierKey, origin, size, root } = entry.data;
+  if (typeof note !== 'string' || typeof verifierKey !== 'string') return undefined;
+  const checkpoint = parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1));
+  if (!checkpoint || checkpoint.size > entry.index) return undefined;
+  if (origin !== checkpoint.origin || size !== checkpoint.size || root !== toHex(checkpoint.root)) return undefined;
+  return { ...checkpoint, note, verifierKey, entryIndex: entry.index, at: entry.at };
 }
 
 /**

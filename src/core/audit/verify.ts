@@ -1,13 +1,35 @@
 import { leafBytes, type AuditEntry } from './entry.js';
 import { leafHash, MerkleFrontier, sameHash, toHex } from './merkle.js';
 
-/** How a log was found to differ from what was appended. */
-export type TamperReason = 'altered' | 'removed' | 'inserted' | 'reordered';
+/**
+ * How a log was found to differ from what was appended: by its own hashes (`altered`, `removed`,
+ * `inserted`, `reordered`), or by a checkpoint it signed (see {@link CheckpointTamperReason}).
+ */
+export type TamperReason = 'altered' | 'removed' | 'inserted' | 'reordered' | CheckpointTamperReason;
 
-/** The outcome of recomputing a log. */
+/**
+ * How a logged checkpoint contradicts the log: it no longer reads as one (`checkpoint-malformed`), its
+ * signature fails under the key it names (`checkpoint-signature`), the recomputed tree has another root
+ * at its size (`checkpoint-root`).
+ */
+export type CheckpointTamperReason = 'checkpoint-malformed' | 'checkpoint-signature' | 'checkpoint-root';
+
+/** The signed checkpoints a verification held the log to. */
+export interface CheckpointsChecked {
+  /** How many `checkpoint.signed` entries were checked. */
+  count: number;
+  /** The verifier keys they were signed with, in the order first used: compare them with the force's published key. */
+  verifierKeys: string[];
+}
+
+/**
+ * The outcome of recomputing a log. `checkpoints` is present when the log was also held to its own
+ * signed checkpoints (`verifyAuditLog`, `bridge.verifyLog`, `vcb audit verify`), not from `store.verify()`;
+ * `checkpointIndex` names the checkpoint entry a checkpoint failure is about.
+ */
 export type AuditVerification =
-  | { ok: true; entries: number; root: string }
-  | { ok: false; entries: number; firstBadIndex: number; reason: TamperReason; detail: string };
+  | { ok: true; entries: number; root: string; checkpoints?: CheckpointsChecked }
+  | { ok: false; entries: number; firstBadIndex: number; reason: TamperReason; detail: string; checkpointIndex?: number };
 
 /** One stored row as a store reads it back, before anything is trusted. */
 export interface StoredRow {
