@@ -68,6 +68,10 @@ export default function memoryStore(): BridgeStore {
           { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) },
           call.expectedVersion === null ? newestWithReference(call.set.reference, entry.verificationId!) : undefined,
         );
+      // One provider call belongs to one verification, as the other stores' unique index has it.
+      if (callRow?.providerCallId !== undefined && [...calls.values()].some((c) => c.verificationId !== callRow.verificationId && c.provider === callRow.provider && c.providerCallId === callRow.providerCallId)) {
+        throw new BridgeError('STORE_FAILED', `provider call ${callRow.providerCallId} already belongs to another verification`);
+      }
       rows.push({ entry: structuredClone(entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
       if (eventKey !== undefined) providerEvents.add(eventKey);
       if (callRow) calls.set(callRow.verificationId, callRow);

@@ -332,19 +332,6 @@ describePostgres('postgres store', (url) => {
         expect(() => postgresStore(options as PostgresStoreOptions)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
       });
 
-      it('refuses a second call with the same provider call id as STORE_FAILED, not as a repeated event, and writes nothing', async () => {
-        const s = store({ connectionString: url, schema: newSchema() });
-        const opening = (reference: string) => ({
-          call: {
-            expectedVersion: null,
-            set: { reference, referenceExpiresAtMs: T0, state: 'created' as const, expiresAtMs: T0, owner: 'server-a', provider: 'daily', providerCallId: 'room-1' },
-          },
-        });
-        await s.append({ ...input(0), verificationId: 'ver-a' }, T0, opening('REF-1'));
-        await expectBridgeError(s.append({ ...input(1), verificationId: 'ver-b' }, T0, opening('REF-2')), 'STORE_FAILED');
-        expect((await s.head()).size).toBe(1);
-        expect(await s.findCall({ verificationId: 'ver-b' })).toBeNull();
-      });
 
       it('reads DATABASE_URL when no connection string is given', async () => {
         vi.stubEnv('DATABASE_URL', url);

@@ -181,13 +181,6 @@ describe('sqlite store on a file', () => {
     await s.close();
   });
 
-  it('refuses a second call with the same provider call id as STORE_FAILED, not as a repeated event, and writes nothing', async () => {
-    const s = store(filename());
-    await s.append(input(0, { verificationId: 'ver-a' }), T0, opening('REF-1', { provider: 'daily', providerCallId: 'room-1' }));
-    await expectBridgeError(s.append(input(1, { verificationId: 'ver-b' }), T0, opening('REF-2', { provider: 'daily', providerCallId: 'room-1' })), 'STORE_FAILED');
-    expect((await s.head()).size).toBe(1);
-    expect(await s.findCall({ verificationId: 'ver-b' })).toBeNull();
-  });
 
   it('fails with STORE_FAILED when the file cannot be opened', () => {
     const dir = tempDir();

@@ -747,6 +747,14 @@ export function testStore(name: string, create: StoreFactory): void {
         return error;
       }
 
+      it('refuses a second call with the same provider call id as STORE_FAILED, not as a repeated event, and writes nothing', async () => {
+        await openCall('ver-a', 'REF-1', T0, { provider: 'daily', providerCallId: 'room-1' });
+        await expectNothingWritten(() => openCall('ver-b', 'REF-2', T0, { provider: 'daily', providerCallId: 'room-1' }), 'STORE_FAILED');
+        const other = await openCall('ver-c', 'REF-3');
+        await expectNothingWritten(() => changeCall('ver-c', other.index, { provider: 'daily', providerCallId: 'room-1' }), 'STORE_FAILED');
+        await openCall('ver-b', 'REF-2', T0, { provider: 'zoom', providerCallId: 'room-1' });
+      });
+
       it('frees the device in the same step as the entry that ends its call, and only the lease that call holds', async () => {
         const lease = await take('ver-a', NOW);
         const opened = await openCall('ver-a', 'REF-1', T0, { state: 'routed', deviceId: 'ops-1', epoch: lease!.epoch });
