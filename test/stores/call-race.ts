@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { BridgeStore } from '../../src/index.js';
+import { runJsonChild } from '../support/json-child.js';
 
 const childScript = fileURLToPath(new URL('./call-race-child.mjs', import.meta.url));
 
@@ -23,18 +23,7 @@ interface ChildReport {
 
 function runChild(race: RaceTarget, args: string[]): Promise<ChildReport> {
   const argv = [childScript, race.storeUrl, race.kind, race.target, race.schema ?? '', ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child ${args.join(' ')} exited with ${String(code)}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as ChildReport);
-    });
-  });
+  return runJsonChild<ChildReport>(argv);
 }
 
 function race(target: RaceTarget, mode: string, processes: number, attempts: number): Promise<ChildReport[]> {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { toHex, type BridgeStore } from '../../src/index.js';
 import postgresStore from '../../src/stores/postgres.js';
 import { expectOneChangePerVersion, expectOneOpenPerReference } from './call-race.js';
 import { describePostgres, dropSchema, uniqueSchema } from './postgres-fixture.js';
+import { runJsonChild } from '../support/json-child.js';
 
 const builtStore = new URL('../../dist/stores/postgres.js', import.meta.url);
 const childScript = fileURLToPath(new URL('./postgres-processes-child.mjs', import.meta.url));
@@ -22,18 +22,7 @@ interface ChildReport {
 }
 
 function runChild(args: string[]): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript, builtStore.href, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child ${args.join(' ')} exited with ${String(code)}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as ChildReport);
-    });
-  });
+  return runJsonChild<ChildReport>([childScript, builtStore.href, ...args]);
 }
 
 describePostgres('postgres store shared by four processes', (url) => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toHex, type BridgeStore, type DeviceLease } from '../../src/index.js';
 import sqliteStore from '../../src/stores/sqlite.js';
 import { expectOneChangePerVersion, expectOneOpenPerReference } from './call-race.js';
+import { runJsonChild } from '../support/json-child.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const builtStore = new URL('../../dist/stores/sqlite.js', import.meta.url);
@@ -49,18 +50,7 @@ let script: string;
 const stores: BridgeStore[] = [];
 
 function runChild(args: string[]): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, builtStore.href, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child ${args.join(' ')} exited with ${String(code)}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as ChildResult);
-    });
-  });
+  return runJsonChild<ChildResult>([script, builtStore.href, file, ...args]);
 }
 
 function openStore(): BridgeStore {
