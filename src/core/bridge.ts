@@ -4,6 +4,7 @@ import type { AuditEntry, AuditEntryInput } from './audit/entry.js';
 import { eraseExpiredPersonalData } from './audit/erasure.js';
 import type { AppendOptions } from './audit/store.js';
 import { readBridgeSettings } from './bridge-settings.js';
+import { isTerminal } from './call-state.js';
 import type { Bridge, BridgeEvents, BridgeOptions } from './bridge-types.js';
 import { CallKeeper } from './calls/call-keeper.js';
 import { CallRegistry } from './calls/call-registry.js';
@@ -71,7 +72,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     const adapter = provider === undefined ? undefined : adapterFor(provider);
     if (adapter?.capabilities.lifecycle !== 'polling' || call.providerCallId === undefined) return;
     const providerCallId = call.providerCallId;
-    const isDone = () => closed || !keeper.owns(call.id) || call.state === 'ended' || call.state === 'failed';
+    const isDone = () => closed || !keeper.owns(call.id) || isTerminal(call.state);
     const stop = startPollLoop({
       schedule: { delaysMs: settings.pollDelaysMs, untilMs: call.expiresAtMs ?? now() },
       now,
@@ -88,9 +89,8 @@ export function createBridge(options: BridgeOptions): Bridge {
   // This server wrote the call's final state (the store released its device with it): a last poll and the seal.
   async function terminated(call: TerminatedCall): Promise<void> {
     keeper.disown(call.id);
-    if (call.provider && call.providerCallId && adapterFor(call.provider)?.capabilities.lifecycle === 'polling') {
-      work.track(ingress.poll(call.id, call.provider, call.providerCallId), call.id);
-    }
+    // Only polling adapters have anything to poll; for the others this logs nothing.
+    if (call.provider && call.providerCallId) work.track(ingress.poll(call.id, call.provider, call.providerCallId), call.id);
     if (sealer.enabled) work.track(sealer.sealAndSign(call.id));
   }
 

@@ -85,7 +85,7 @@ export class CallKeeper {
   private async keep(call: VerificationCall): Promise<void> {
     const { store, serverId, now } = this.options;
     const record = await store.findCall({ verificationId: call.id });
-    if (record === null || record.owner !== serverId || record.state === 'ended' || record.state === 'failed') {
+    if (record === null || record.owner !== serverId || !isLiveCall(record)) {
       this.disown(call.id);
       return;
     }
@@ -124,12 +124,11 @@ export class CallKeeper {
     if (lease === null) return;
     const call = await this.options.registry.get(record.verificationId);
     if (call === undefined) return;
-    const adopted = await this.takeOver(call, record.owner, lease?.epoch ?? record.epoch ?? 0).catch((error: unknown) => {
-      if (BridgeError.hasCode(error, 'ILLEGAL_TRANSITION')) return false; // ended, or another server was quicker
-      throw error;
-    });
-    if (adopted === false) {
-      // A call that ended meanwhile must not keep the lease this adoption just took.
+    try {
+      await this.takeOver(call, record.owner, lease?.epoch);
+    } catch (error) {
+      if (!BridgeError.hasCode(error, 'ILLEGAL_TRANSITION')) throw error;
+      // Ended meanwhile, or another server was quicker: an ended call must not keep the lease just taken.
       if (lease && !isLiveCall(call)) await this.options.store.releaseLease(record.deviceId!, call.id);
       return;
     }
@@ -146,12 +145,11 @@ export class CallKeeper {
     }
   }
 
-  private async takeOver(call: VerificationCall, previousOwner: string, epoch: number): Promise<true> {
+  private async takeOver(call: VerificationCall, previousOwner: string, epoch: number | undefined): Promise<void> {
     await call.adoptedBy(this.options.serverId, previousOwner, epoch);
-    if (this.owned.has(call.id)) return true;
+    if (this.owned.has(call.id)) return;
     this.own(call);
     this.options.onAdopted(call);
-    return true;
   }
 
   private renew(record: CallRecord) {

@@ -45,11 +45,11 @@ export class CallView {
     this.entries.push(entry);
     const data = entry.data;
     if (entry.type === 'verification.created') this.verification = verificationFrom(entry);
-    if (entry.type === 'route.decided') this.decision = decisionFrom(data);
+    if (entry.type === 'route.decided') this.decision = decisionFrom(data, entry.verificationId!);
     if (entry.type === 'route.decided' && this.decision?.kind === 'call') this.epoch = this.decision.lease.epoch;
     if (entry.type === 'route.decided' && this.decision?.kind === 'phone-fallback') this.failure = fallbackFailure(this.decision);
     if (entry.type === 'call.created') this.providerCallId = String(data.providerCallId);
-    if (entry.type === 'call.adopted') this.epoch = Number(data.epoch);
+    if (entry.type === 'call.adopted' && typeof data.epoch === 'number') this.epoch = data.epoch;
     if (entry.type === 'outcome.recorded') this.outcome = outcomeFrom(entry);
     if (isObject(data.error) && isObject(data.transition) && data.transition.to === 'failed') this.failure = failureFrom(data.error);
     if (isObject(data.participant)) this.notePresence(entry.type, data.participant);
@@ -107,7 +107,7 @@ function verificationFrom(entry: AuditEntry): Verification {
   };
 }
 
-function decisionFrom(data: JsonObject): RouteDecision {
+function decisionFrom(data: JsonObject, holder: string): RouteDecision {
   const base = {
     rejected: data.rejected as unknown as RouteDecision['rejected'],
     fallback: data.fallback as unknown as RouteDecision['fallback'],
@@ -118,7 +118,7 @@ function decisionFrom(data: JsonObject): RouteDecision {
     kind: 'call',
     ...base,
     chosen: data.chosen as unknown as Extract<RouteDecision, { kind: 'call' }>['chosen'],
-    lease: { deviceId: String(lease.deviceId), holder: '', epoch: Number(lease.epoch), expiresAtMs: Date.parse(String(lease.expiresAt)) },
+    lease: { deviceId: String(lease.deviceId), holder, epoch: Number(lease.epoch), expiresAtMs: Date.parse(String(lease.expiresAt)) },
   };
 }
 

@@ -302,16 +302,19 @@ export class VerificationCall {
   }
 
   /**
-   * @internal Takes the call over from `previousOwner` for `owner`, under the lease epoch just granted;
+   * @internal Takes the call over from `previousOwner` for `owner`, under the lease epoch just granted (none before routing);
    * ILLEGAL_TRANSITION when the call ended or another server took it over first.
    */
-  adoptedBy(owner: string, previousOwner: string, epoch: number): Promise<AuditEntry> {
+  adoptedBy(owner: string, previousOwner: string, epoch: number | undefined): Promise<AuditEntry> {
     return this.writer.serial(async () => {
       if (isTerminal(this.state) || this.writer.owner !== previousOwner) {
         throw new BridgeError('ILLEGAL_TRANSITION', `verification ${this.id} is ${this.state} and carried by ${this.writer.owner}: nothing to adopt`);
       }
-      const entry: LogRequest = { type: 'call.adopted', source: 'sdk', data: { owner, previousOwner, epoch } };
-      return this.writer.log(entry, undefined, { owner, epoch }, this.deviceId === undefined ? undefined : { deviceId: this.deviceId, epoch });
+      // A call not yet routed has no device, so no lease and no epoch to take over.
+      const fence = this.deviceId !== undefined && epoch !== undefined ? { deviceId: this.deviceId, epoch } : undefined;
+      const leased = fence && { epoch: fence.epoch };
+      const entry: LogRequest = { type: 'call.adopted', source: 'sdk', data: { owner, previousOwner, ...leased } };
+      return this.writer.log(entry, undefined, { owner, ...leased }, fence);
     });
   }
 
