@@ -83,6 +83,20 @@ describe('startVerification', () => {
     expect(logged).not.toContain('7911 123456');
   });
 
+  it('keeps a call whose provider wrote its creation time unreadably, without that time', async () => {
+    const fake = daily({ apiKey: 'k', webhookSecret: 'c2VjcmV0' });
+    const adapter: CallAdapter = {
+      ...fake,
+      health: async () => ({ ok: true }),
+      createCall: async () => ({ providerCallId: 'room-1', opsDevice: { url: 'https://x.invalid/1' }, otherSide: { url: 'https://x.invalid/1' }, providerCreatedAt: { value: 'yesterday-ish' } }),
+    };
+    const bridge = createBridge({ store: memoryStore(), adapters: [adapter], rooms: [room('room-a')], personalDataKey: randomBytes(32) });
+    const call = await bridge.startVerification(startRequest());
+    expect(call.state).toBe('created');
+    expect(call.timeline().at(-1)).not.toHaveProperty('providerAt');
+    await bridge.close();
+  });
+
   it('gives one device to one call when many start at once', async () => {
     for (const store of [memoryStore(), sqliteStore({ filename: tempDb() })]) {
       const box = await sandbox({ store });

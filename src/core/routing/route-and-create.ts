@@ -143,9 +143,20 @@ function createdEntry(provider: string, created: CreatedCall, durationMs: number
     type: 'call.created',
     source: 'sdk' as const,
     provider,
-    ...(created.providerCreatedAt ? { providerAt: normalizeProviderTime(created.providerCreatedAt) } : {}),
+    ...providerTimeOf(created),
     data: createdCallData(created, durationMs),
   };
+}
+
+// The provider's creation time is extra evidence: one it wrote unreadably is left out, never a reason
+// to lose a call that exists at the provider.
+function providerTimeOf(created: CreatedCall): { providerAt?: string } {
+  if (!created.providerCreatedAt) return {};
+  try {
+    return { providerAt: normalizeProviderTime(created.providerCreatedAt) };
+  } catch {
+    return {};
+  }
 }
 
 function elapsed(startedAt: number): number {
