@@ -114,7 +114,9 @@ async function startServers(count: number, store: StoreConfig, extra: Record<str
     rooms: ROOMS,
     personalDataKey: randomBytes(32).toString('base64'),
     signingKey: key.signingKey,
-    adoptAfterMs: 1_500,
+    // Long enough that a heartbeat delayed by a loaded machine (the crash test runs beside this) never
+    // lets a live server's lease lapse; the kill test sets its own short one.
+    adoptAfterMs: 10_000,
     ...extra,
   };
   const servers = Array.from({ length: count }, (_, i) => new ChildServer({ ...shared, serverId: `server-${i}` }));
