@@ -14,6 +14,8 @@ import type { OpsRoom } from './types.js';
 import type { VerificationCall } from './calls/verification-call.js';
 import type { FailoverOptions } from './routing/route-and-create.js';
 import type { WebhookOutcome } from './ingress/webhook-dispatch.js';
+import type { BridgeLogger } from './bridge-logger.js';
+import type { WebhookRefusalReason } from './webhooks/refusal.js';
 
 /** A webhook as the server received it; the bridge stamps the receipt time if it is not given. */
 export type IncomingWebhook = Omit<WebhookRequest, 'receivedAtMs'> & { receivedAtMs?: number };
@@ -66,14 +68,28 @@ export interface BridgeOptions {
    * within about 1⅓ × this, under a new lease epoch. @default 30000
    */
   adoptAfterMs?: number;
+  /** Also receives every refused webhook (warn) and background failure (error), besides `bridge.on` listeners. */
+  logger?: BridgeLogger;
   /** When a provider fails to create the call: how long one create may take, and the budget for trying the next routes. */
   failover?: FailoverOptions;
 }
 
+/** A refused or replayed webhook delivery, as `webhook-rejected` and the logger report it. */
+export interface WebhookRejection {
+  /** The provider the delivery claimed to come from. */
+  provider: string;
+  /** `WEBHOOK_INVALID` for a refusal, `DUPLICATE_EVENT` for a replay. */
+  code: string;
+  /** Why, as a stable word. */
+  reason: WebhookRefusalReason;
+  /** What was wrong, in words; never quotes a secret or a signature. */
+  message: string;
+}
+
 /** Things a bridge reports that no single call owns. */
 export interface BridgeEvents extends Record<string, unknown> {
-  /** A webhook that was refused (bad signature, stale, malformed) or was a replay. */
-  'webhook-rejected': { provider: string; code: string; reason: string };
+  /** A webhook that was refused (bad signature, stale, unsigned, malformed) or was a replay. */
+  'webhook-rejected': WebhookRejection;
   /** Background work (provider cleanup, lease release, sealing, signing, a listener) failed. */
   'background-error': BridgeError;
   /** A checkpoint was signed and logged; keep a copy outside the database to catch truncation and rewrites. */

@@ -13,6 +13,7 @@ import { startVerification } from './calls/start-verification.js';
 import type { TerminatedCall } from './calls/call-runtime.js';
 import type { VerificationCall } from './calls/verification-call.js';
 import { TypedEmitter } from './emitter.js';
+import { attachLogger } from './bridge-logger.js';
 import { BridgeError, toBridgeError } from './errors.js';
 import { EvidenceSealer } from './evidence/sealing.js';
 import { liveCallDirectory, ProviderIngress } from './ingress/provider-ingress.js';
@@ -22,7 +23,8 @@ import { lookUpReference } from './reference-lookup.js';
 import { BackgroundWork } from './scheduling/background-work.js';
 import { runSharedJob } from './scheduling/job-lease.js';
 
-export type { Bridge, BridgeEvents, BridgeOptions, IncomingWebhook } from './bridge-types.js';
+export type { Bridge, BridgeEvents, BridgeOptions, IncomingWebhook, WebhookRejection } from './bridge-types.js';
+export type { BridgeLogger, BridgeLogRecord } from './bridge-logger.js';
 
 const HOUR = 3_600_000;
 
@@ -32,6 +34,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const { store, clock } = settings;
   const serverId = options.serverId ?? `server-${randomBytes(6).toString('hex')}`;
   const emitter = new TypedEmitter<BridgeEvents>((error) => report(error));
+  if (options.logger) attachLogger(emitter, options.logger);
   const work = new BackgroundWork((error) => report(error));
   const stops = new Set<() => void>();
   const jobs: Array<() => Promise<void>> = [];

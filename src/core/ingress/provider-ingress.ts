@@ -1,4 +1,5 @@
 import type { CallAdapter, LiveCallDirectory, ProviderEvent, WebhookRequest } from '../adapter.js';
+import type { WebhookRejection } from '../bridge-types.js';
 import type { BridgeStore } from '../audit/store.js';
 import { isLiveCall } from '../calls/call-record.js';
 import type { LogWriter } from '../audit/access.js';
@@ -28,7 +29,7 @@ export class ProviderIngress {
   constructor(private readonly context: ProviderIngressContext) {}
 
   /** Verifies a webhook and applies it; throws WEBHOOK_INVALID (after `reject`) for anything not genuine. */
-  handleWebhook(provider: string, request: WebhookRequest, reject: (report: { provider: string; code: string; reason: string }) => void): Promise<WebhookOutcome> {
+  handleWebhook(provider: string, request: WebhookRequest, reject: (report: WebhookRejection) => void): Promise<WebhookOutcome> {
     return handleVerifiedWebhook(provider, request, {
       adapterFor: this.context.adapterFor,
       append: this.context.append,

@@ -3,6 +3,8 @@ import type { AuditEntry, AuditEntryInput } from '../audit/entry.js';
 import { BridgeError, toBridgeError } from '../errors.js';
 import { normalizeProviderTime } from '../provider-time.js';
 import type { VerificationCall } from '../calls/verification-call.js';
+import type { WebhookRejection } from '../bridge-types.js';
+import { refusalReasonOf, webhookRefused } from '../webhooks/refusal.js';
 
 /** What became of one webhook delivery. */
 export interface WebhookOutcome {
@@ -23,7 +25,7 @@ export interface WebhookDispatchContext {
   /** The call a provider's call id belongs to, whichever server started it. */
   findCall(provider: string, providerCallId: string): Promise<VerificationCall | undefined>;
   /** Reports a refused or replayed delivery. */
-  reject(report: { provider: string; code: string; reason: string }): void;
+  reject(report: WebhookRejection): void;
   /** Replaces an event's personal data with keyed hashes, before anything is logged. */
   protect(event: ProviderEvent): ProviderEvent;
 }
@@ -42,7 +44,7 @@ export async function handleVerifiedWebhook(
   if (!adapter) throw new BridgeError('NOT_FOUND', `no adapter is registered for provider ${provider}`, { provider });
   const refuse = (error: unknown): never => {
     const failure = toBridgeError(error, 'WEBHOOK_INVALID', `${adapter.provider} webhook could not be verified`, adapter.provider);
-    context.reject({ provider: adapter.provider, code: failure.code, reason: String(failure.details?.reason ?? failure.message) });
+    context.reject({ provider: adapter.provider, code: failure.code, reason: refusalReasonOf(failure), message: failure.message });
     throw failure;
   };
   const result = await adapter.verifyWebhook(request).catch(refuse);
@@ -53,17 +55,12 @@ export async function handleVerifiedWebhook(
   try {
     timed = withProviderTimes(result.events.map(context.protect));
   } catch (error) {
-    refuse(
-      new BridgeError('WEBHOOK_INVALID', `${adapter.provider} webhook carries an unreadable time`, {
-        provider: adapter.provider,
-        details: { reason: 'malformed' },
-        cause: error,
-      }),
-    );
+    refuse(webhookRefused(adapter.provider, 'malformed', 'it carries an unreadable time', error));
   }
   const { logged, duplicates } = await logProviderEvents(adapter.provider, timed, context);
   if (duplicates > 0) {
-    context.reject({ provider: adapter.provider, code: 'DUPLICATE_EVENT', reason: 'replayed' });
+    const message = `${adapter.provider} webhook: ${duplicates} event(s) already logged, not applied again`;
+    context.reject({ provider: adapter.provider, code: 'DUPLICATE_EVENT', reason: 'replayed', message });
   }
   // A repeat of a delivery we already hold is answered 200: refusing it would only make the provider retry.
   return { reply: jsonReply({ ok: true, logged: logged.length, duplicates }), logged, duplicates };

@@ -1,6 +1,6 @@
-import type { Bridge } from './bridge.js';
-import { BridgeError } from './errors.js';
-import { readBodyWithin, type BodyLimits, type BodySource } from './webhook-body.js';
+import type { Bridge } from '../bridge.js';
+import { BridgeError } from '../errors.js';
+import { readBodyWithin, type BodyLimits, type BodySource } from './body.js';
 
 /** Settings for the webhook handlers ({@link createWebhookHandler}, {@link createFetchWebhookHandler}). */
 export interface WebhookHandlerOptions {

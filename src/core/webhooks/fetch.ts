@@ -1,6 +1,6 @@
-import type { Bridge } from './bridge.js';
-import { answerWebhook, errorAnswer, webhookSettings, type WebhookAnswer, type WebhookHandlerOptions, type WebhookHttpRequest } from './webhook-answer.js';
-import type { BodySource } from './webhook-body.js';
+import type { Bridge } from '../bridge.js';
+import { answerWebhook, errorAnswer, webhookSettings, type WebhookAnswer, type WebhookHandlerOptions, type WebhookHttpRequest } from './answer.js';
+import type { BodySource } from './body.js';
 
 // Statuses whose responses the Fetch standard forbids a body for.
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);

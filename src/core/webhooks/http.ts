@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
-import type { Bridge } from './bridge.js';
-import { answerWebhook, errorAnswer, webhookSettings, type WebhookAnswer, type WebhookHandlerOptions } from './webhook-answer.js';
-import type { BodySource } from './webhook-body.js';
+import type { Bridge } from '../bridge.js';
+import { answerWebhook, errorAnswer, webhookSettings, type WebhookAnswer, type WebhookHandlerOptions } from './answer.js';
+import type { BodySource } from './body.js';
 
-export type { WebhookHandlerOptions } from './webhook-answer.js';
+export type { WebhookHandlerOptions } from './answer.js';
 
 /**
  * A `node:http` request listener that hands each provider's webhooks to the bridge. It answers as soon
