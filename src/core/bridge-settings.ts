@@ -4,6 +4,7 @@ import { checkAdapters, checkPreference, checkRooms, knownProviderNames } from '
 import type { BridgeOptions } from './bridge-types.js';
 import { systemClock, type Clock } from './clock.js';
 import { BridgeError } from './errors.js';
+import { MAX_LEASE_TTL_MS } from './leases.js';
 import { createPersonalDataHasher, type PersonalDataHasher } from './personal-data.js';
 import { DEFAULT_POLL_DELAYS_MS, isPollDelays } from './poller.js';
 import type { FailoverOptions } from './routing/route-and-create.js';
@@ -54,13 +55,19 @@ export function readBridgeSettings(options: BridgeOptions): BridgeSettings {
     personalDataRetentionMs: positive('personalDataRetentionMs', options.personalDataRetentionMs ?? 30 * 24 * HOUR),
     pollDelaysMs,
     checkpointEveryMs: positive('checkpoints.everyMs', options.checkpoints?.everyMs ?? 24 * HOUR),
-    adoptAfterMs: positive('adoptAfterMs', options.adoptAfterMs ?? 30_000),
+    adoptAfterMs: atMost(MAX_LEASE_TTL_MS, positive('adoptAfterMs', options.adoptAfterMs ?? 30_000), 'adoptAfterMs'),
     failover: {
       attemptTimeoutMs: positive('failover.attemptTimeoutMs', options.failover?.attemptTimeoutMs ?? 5_000),
       budgetMs: positive('failover.budgetMs', options.failover?.budgetMs ?? 2_000),
     },
     adapterFor: (provider) => adapters.find((a) => a.provider === provider || a.aliases?.includes(provider)),
   };
+}
+
+// A lease longer than this would be taken for an edited one.
+function atMost(limit: number, value: number, name: string): number {
+  if (value > limit) throw new BridgeError('INVALID_CONFIG', `${name} must be at most ${limit} ms`);
+  return value;
 }
 
 function positive(name: string, value: number): number {

@@ -14,6 +14,7 @@ import type { TerminatedCall } from './calls/call-runtime.js';
 import type { VerificationCall } from './calls/verification-call.js';
 import { TypedEmitter } from './emitter.js';
 import { attachLogger } from './bridge-logger.js';
+import { leaseTaker } from './calls/lease-taker.js';
 import { BridgeError, toBridgeError } from './errors.js';
 import { EvidenceSealer } from './evidence/sealing.js';
 import { liveCallDirectory, ProviderIngress } from './ingress/provider-ingress.js';
@@ -55,6 +56,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   }
 
   const adapterFor = settings.adapterFor;
+  const takeLease = leaseTaker({ store, append, report, track: (job) => work.track(job) });
   const sealer = new EvidenceSealer({
     store,
     append,
@@ -67,7 +69,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const runtime = callRuntime({ store, append, adapterFor, work, report, sealer, poll: (...args) => ingress.poll(...args), terminated });
   const registry = new CallRegistry(store, runtime, now);
   const ingress = new ProviderIngress({ adapterFor, append, registry, personalData: settings.personalData });
-  const keeper = new CallKeeper({ store, serverId, adoptAfterMs: settings.adoptAfterMs, now, registry, onAdopted: pollWhileOwned, report });
+  const keeper = new CallKeeper({ store, takeLease, serverId, adoptAfterMs: settings.adoptAfterMs, now, registry, onAdopted: pollWhileOwned, report });
 
   // Polling providers are asked about a live call on a schedule, by the one server carrying it.
   function pollWhileOwned(call: VerificationCall): void {
@@ -104,7 +106,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     stops.add(adapter.subscribeEvents((events) => work.track(ingress.logFromProvider(adapter, events)), calls));
   }
   keeper.start();
-  const jobContext = { store, serverId, now, track: (job: Promise<unknown>) => work.track(job) };
+  const jobContext = { store, takeLease, serverId, now, track: (job: Promise<unknown>) => work.track(job) };
   if (sealer.enabled) {
     jobs.push(runSharedJob({ name: 'checkpoint', everyMs: Math.min(settings.checkpointEveryMs, HOUR), run: () => sealer.signIfDue() }, jobContext));
   }
@@ -126,7 +128,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         officerDirectory: options.officerDirectory,
         // The router only picks registered adapters, so the lookup always finds one.
         adapterFor: (provider) => adapterFor(provider)!,
-        acquireLease: (room, holder) => store.acquireLease({ deviceId: room.device.id, holder, ttlMs: settings.adoptAfterMs, nowMs: now() }),
+        acquireLease: (room, holder) => takeLease({ deviceId: room.device.id, holder, ttlMs: settings.adoptAfterMs, nowMs: now() }),
         releaseLease: (deviceId, holder) => store.releaseLease(deviceId, holder),
         track: (w, verificationId) => work.track(w, verificationId),
         created: pollWhileOwned,

@@ -12,6 +12,7 @@ import {
   MerkleFrontier,
   nextCallRecord,
   nextLease,
+  standingLease,
   prepareAppend,
   verifyStoredRows,
   type AuditEntry,
@@ -140,10 +141,10 @@ export default function memoryStore(): BridgeStore {
     async acquireLease(request) {
       open();
       assertLeaseRequest(request);
-      const occupied = [...calls.values()].some((c) => c.deviceId === request.deviceId && c.verificationId !== request.holder && isLiveCall(c));
-      if (occupied) return null;
-      const lease = nextLease(leases.get(request.deviceId), request);
-      if (lease) leases.set(request.deviceId, lease);
+      const onDevice = [...calls.values()].filter((c) => c.deviceId === request.deviceId);
+      if (onDevice.some((c) => c.verificationId !== request.holder && isLiveCall(c))) return null;
+      const lease = nextLease(leases.get(request.deviceId), request, Math.max(0, ...onDevice.map((c) => c.epoch ?? 0)));
+      if (lease) leases.set(request.deviceId, { deviceId: lease.deviceId, holder: lease.holder, epoch: lease.epoch, expiresAtMs: lease.expiresAtMs });
       return lease && { ...lease };
     },
     async releaseLease(deviceId, holder) {
@@ -152,8 +153,7 @@ export default function memoryStore(): BridgeStore {
     },
     async currentLease(deviceId, nowMs) {
       open();
-      const lease = leases.get(deviceId);
-      return lease && lease.expiresAtMs > nowMs ? { ...lease } : null;
+      return standingLease(leases.get(deviceId), nowMs);
     },
     async close() {
       closed = true;

@@ -14,6 +14,7 @@ import {
   MerkleFrontier,
   nextCallRecord,
   nextLease,
+  standingLease,
   prepareAppend,
   verifyStoredRows,
   type AppendOptions,
@@ -78,6 +79,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
        ORDER BY idx LIMIT @limit`,
     ),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
+    highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
     upsertLease: db.prepare(
       `INSERT INTO device_leases (device_id, holder, epoch, expires_at_ms) VALUES (@deviceId, @holder, @epoch, @expiresAtMs)
        ON CONFLICT(device_id) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at_ms = excluded.expires_at_ms`,
@@ -151,8 +153,8 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     // A live call of another verification keeps its device even when its lease lapsed (its server died).
     if (statements.liveCallOnDevice.get(request.deviceId, request.holder)) return null;
     const row = statements.lease.get(request.deviceId);
-    const lease = nextLease(row && leaseFromRow(row), request);
-    if (lease) statements.upsertLease.run(lease);
+    const lease = nextLease(row && leaseFromRow(row), request, statements.highestCallEpoch.get(request.deviceId)?.epoch ?? 0);
+    if (lease) statements.upsertLease.run({ deviceId: lease.deviceId, holder: lease.holder, epoch: lease.epoch, expiresAtMs: lease.expiresAtMs });
     return lease;
   });
 
@@ -263,7 +265,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     async currentLease(deviceId, nowMs): Promise<DeviceLease | null> {
       return guard('read a device lease', () => {
         const row = statements.lease.get(deviceId);
-        return row && row.expires_at_ms > nowMs ? leaseFromRow(row) : null;
+        return standingLease(row && leaseFromRow(row), nowMs);
       });
     },
     async close() {

@@ -262,7 +262,7 @@ describePostgres('postgres store', (url) => {
         expect(await upgraded.findCall({ reference: 'REF-1' })).toMatchObject({ verificationId: 'ver-a', version: opened.index });
         expect(await upgraded.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 1_000, nowMs: T0 + 5_000 })).toBeNull();
         const indexes = await adminQuery<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'calls' ORDER BY 1", [schema]);
-        expect(indexes.map((i) => i.indexname)).toEqual(['calls_by_provider_call', 'calls_by_reference', 'calls_live', 'calls_live_by_device', 'calls_pkey']);
+        expect(indexes.map((i) => i.indexname)).toEqual(['calls_by_device_epoch', 'calls_by_provider_call', 'calls_by_reference', 'calls_live', 'calls_live_by_device', 'calls_pkey']);
         expect((await upgraded.verify()).ok).toBe(true);
       });
 

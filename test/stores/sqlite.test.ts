@@ -170,8 +170,8 @@ describe('sqlite store on a file', () => {
     const callSql = prepare.mock.calls.map(([sql]) => String(sql)).filter((sql) => /\bcalls\b/.test(sql) && !sql.trimStart().startsWith('INSERT'));
     prepare.mockRestore();
     // A row by verification id, by provider call id, the newest by reference (findCall and the reference
-    // check), the live list, the device guard and the update.
-    expect(callSql).toHaveLength(6);
+    // check), the live list, the device guard, the device's highest epoch and the update.
+    expect(callSql).toHaveLength(7);
     for (const sql of callSql) {
       const plan = connection.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql.replace(/@\w+|\?/g, "'x'")}`).all();
       const onCalls = plan.map((step) => step.detail).filter((detail) => /\bcalls\b/.test(detail));

@@ -21,6 +21,20 @@ export interface DeviceLease {
   epoch: number;
   /** When the lease lapses unless renewed, in epoch milliseconds. */
   expiresAtMs: number;
+  /** Set by `acquireLease` when it found a lease no server could have written and replaced it; the bridge reports it. */
+  replacedCorrupt?: CorruptLease;
+}
+
+/** A lease row someone edited, as `acquireLease` found it before replacing it. */
+export interface CorruptLease {
+  /** `expiry-too-far`: it lapses later than any lease is granted for; `epoch-went-back`: a call on the device was fenced with a higher epoch. */
+  reason: 'expiry-too-far' | 'epoch-went-back';
+  /** The holder the row named. */
+  holder: string;
+  /** The epoch the row had. */
+  epoch: number;
+  /** The expiry the row had. */
+  expiresAtMs: number;
 }
 
 /** A request to take (or, by the same holder, renew) a device lease. */
@@ -29,7 +43,7 @@ export interface LeaseRequest {
   deviceId: string;
   /** Who wants it. */
   holder: string;
-  /** How long the lease lasts from `nowMs`. */
+  /** How long the lease lasts from `nowMs`; at most `MAX_LEASE_TTL_MS`. */
   ttlMs: number;
   /** The caller's clock reading, in epoch milliseconds; a store that keeps one clock for all its servers (PostgreSQL's default) uses its own. */
   nowMs: number;

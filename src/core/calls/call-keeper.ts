@@ -1,3 +1,4 @@
+import type { TakeLease } from './lease-taker.js';
 import type { BridgeStore } from '../audit/store.js';
 import { BridgeError } from '../errors.js';
 import { isLiveCall, type CallRecord } from './call-record.js';
@@ -8,6 +9,8 @@ import type { VerificationCall } from './verification-call.js';
 export interface CallKeeperOptions {
   /** The shared store. */
   store: BridgeStore;
+  /** Takes (renews, adopts) a call's device lease, reporting a corrupt one. */
+  takeLease: TakeLease;
   /** This server's id, written as the owner of the calls it carries. */
   serverId: string;
   /** How long a call's device lease lasts unrenewed; a call whose server stopped is adopted within about this and a third. */
@@ -153,7 +156,7 @@ export class CallKeeper {
   }
 
   private renew(record: CallRecord) {
-    const { store, now, adoptAfterMs } = this.options;
-    return store.acquireLease({ deviceId: record.deviceId!, holder: record.verificationId, ttlMs: adoptAfterMs, nowMs: now() });
+    const { takeLease, now, adoptAfterMs } = this.options;
+    return takeLease({ deviceId: record.deviceId!, holder: record.verificationId, ttlMs: adoptAfterMs, nowMs: now() });
   }
 }

@@ -1,4 +1,5 @@
 import type { BridgeStore } from '../audit/store.js';
+import type { TakeLease } from '../calls/lease-taker.js';
 
 /** One periodic job of the bridge (checkpoint signing, retention erasure) that must run on one server at a time. */
 export interface SharedJob {
@@ -14,6 +15,8 @@ export interface SharedJob {
 export interface SharedJobContext {
   /** The shared store, whose leases decide which server runs a job. */
   store: BridgeStore;
+  /** Takes the job's lease, reporting a corrupt one. */
+  takeLease: TakeLease;
   /** This server's id: the holder of the leases of the jobs it runs. */
   serverId: string;
   /** The bridge's clock, in epoch milliseconds. */
@@ -35,7 +38,7 @@ export function jobLeaseId(name: string): string {
  */
 export function runSharedJob(job: SharedJob, context: SharedJobContext): () => Promise<void> {
   const attempt = async () => {
-    const lease = await context.store.acquireLease({
+    const lease = await context.takeLease({
       deviceId: jobLeaseId(job.name),
       holder: context.serverId,
       ttlMs: 2 * job.everyMs,

@@ -35,6 +35,8 @@ export interface PostgresCalls {
   write(client: PoolClient, change: CallChange, entry: CallEntry): Promise<void>;
   /** Whether a live call of a verification other than `holder` is on the device. */
   occupied(client: PoolClient, deviceId: string, holder: string): Promise<boolean>;
+  /** The highest lease epoch any call on the device was written with, 0 for none. */
+  highestEpoch(client: PoolClient, deviceId: string): Promise<number>;
 }
 
 const COLUMNS = [
@@ -94,6 +96,10 @@ export function postgresCalls(tables: Tables): PostgresCalls {
         holder,
       ]);
       return (rowCount ?? 0) > 0;
+    },
+    async highestEpoch(client, deviceId) {
+      const { rows } = await client.query<{ epoch: string | null }>(`SELECT MAX(epoch) AS epoch FROM ${tables.calls} WHERE device_id = $1`, [deviceId]);
+      return Number(rows[0]?.epoch ?? 0);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { nextLease, type DeviceLease, type LeaseRequest } from '../../index.js';
+import { nextLease, standingLease, type DeviceLease, type LeaseRequest } from '../../index.js';
 import type { PostgresCalls } from './calls.js';
 import { inTransaction } from './connection.js';
 import { DATABASE_NOW_MS, type Tables } from './schema.js';
@@ -55,7 +55,8 @@ export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock, ca
         // Read once the row is locked: a write fenced with this device's lease holds the row too (FOR SHARE),
         // so by now it has committed or been refused, and this statement's snapshot sees the call it wrote.
         if (await calls.occupied(client, request.deviceId, request.holder)) return null;
-        const lease = nextLease(leaseFromRow(request.deviceId, row), { ...request, nowMs: row.now_ms });
+        const highestCallEpoch = await calls.highestEpoch(client, request.deviceId);
+        const lease = nextLease(leaseFromRow(request.deviceId, row), { ...request, nowMs: row.now_ms }, highestCallEpoch);
         if (lease) {
           await client.query(`UPDATE ${tables.leases} SET holder = $2, epoch = $3, expires_at_ms = $4 WHERE device_id = $1`, [
             lease.deviceId,
@@ -75,8 +76,7 @@ export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock, ca
     },
     async current(deviceId, nowMs) {
       const row = (await pool.query<LeaseRow>(select, [deviceId, callerNow(nowMs)])).rows[0];
-      const lease = row && leaseFromRow(deviceId, row);
-      return lease !== undefined && lease.expiresAtMs > row!.now_ms ? lease : null;
+      return row === undefined ? null : standingLease(leaseFromRow(deviceId, row), row.now_ms);
     },
     async latestEpochForWrite(client, deviceId) {
       const row = (await client.query<{ epoch: string }>(`SELECT epoch FROM ${tables.leases} WHERE device_id = $1 FOR SHARE`, [deviceId])).rows[0];

@@ -95,6 +95,7 @@ export function schemaSql(tables: Tables): string[] {
     `CREATE INDEX IF NOT EXISTS calls_by_reference ON ${tables.calls} (reference, opened_idx)`,
     `CREATE INDEX IF NOT EXISTS calls_live ON ${tables.calls} (opened_idx) WHERE ${LIVE}`,
     `CREATE INDEX IF NOT EXISTS calls_live_by_device ON ${tables.calls} (device_id) WHERE ${LIVE}`,
+    `CREATE INDEX IF NOT EXISTS calls_by_device_epoch ON ${tables.calls} (device_id, epoch)`,
   ];
 }
 

@@ -60,6 +60,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS calls_by_provider_call ON calls (provider, pro
 CREATE INDEX IF NOT EXISTS calls_by_reference ON calls (reference, opened_idx);
 CREATE INDEX IF NOT EXISTS calls_live ON calls (opened_idx) WHERE ${LIVE};
 CREATE INDEX IF NOT EXISTS calls_live_by_device ON calls (device_id) WHERE ${LIVE};
+CREATE INDEX IF NOT EXISTS calls_by_device_epoch ON calls (device_id, epoch);
 `;
 
 /** An `audit_entries` row as better-sqlite3 returns it. */
