@@ -37,6 +37,7 @@ import {
   type LeaseRow,
   type PersonalDataRow,
 } from './sqlite/schema.js';
+import { entrySelect } from './sqlite/entry-select.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -60,6 +61,7 @@ const SYNCHRONOUS_FULL = 2;
 export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
   const filename = options.filename ?? 'verification-call-bridge.db';
   const db = openDatabase(filename, options.busyTimeoutMs ?? 5000);
+  const selectEntries = entrySelect(db);
   const statements = {
     tail: db.prepare<[], { idx: number; at: string }>('SELECT idx, at FROM audit_entries ORDER BY idx DESC LIMIT 1'),
     head: db.prepare<[], { idx: number; tree_root: Buffer }>('SELECT idx, tree_root FROM audit_entries ORDER BY idx DESC LIMIT 1'),
@@ -72,11 +74,6 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     ),
     leafHashRange: db.prepare<[number, number], { leaf_hash: Buffer }>(
       'SELECT leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
-    ),
-    select: db.prepare<{ verificationId: string | null; type: string | null; fromIndex: number; limit: number }, EntryRow>(
-      `SELECT * FROM audit_entries WHERE (@verificationId IS NULL OR verification_id = @verificationId)
-       AND (@type IS NULL OR type = @type) AND idx >= @fromIndex
-       ORDER BY idx LIMIT @limit`,
     ),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
@@ -201,13 +198,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     async readEntries(query: EntryQuery = {}): Promise<AuditEntry[]> {
       assertEntryQuery(query);
       return guard('read entries', () => {
-        const rows = statements.select.all({
-          verificationId: query.verificationId ?? null,
-          type: query.type ?? null,
-          fromIndex: query.fromIndex ?? 0,
-          limit: query.limit ?? -1,
-        });
-        return rows.map(decodeOrTampered);
+        return selectEntries(query).map(decodeOrTampered);
       });
     },
     async readLeafHashes(fromIndex, toIndex) {

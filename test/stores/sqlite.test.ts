@@ -182,6 +182,23 @@ describe('sqlite store on a file', () => {
   });
 
 
+  it('reads entries by verification or by type through their indexes, never by scanning the log', async () => {
+    const s = store(filename());
+    const prepare = vi.spyOn(Database.prototype, 'prepare');
+    await s.readEntries({ verificationId: 'ver-1' });
+    await s.readEntries({ type: 'checkpoint.signed', fromIndex: 5 });
+    await s.readEntries({ verificationId: 'ver-1', type: 'call.ended', limit: 1 });
+    const connection = prepare.mock.contexts[0] as Database.Database;
+    const entrySql = prepare.mock.calls.map(([sql]) => String(sql));
+    prepare.mockRestore();
+    expect(entrySql).toHaveLength(3);
+    for (const sql of entrySql) {
+      const plan = connection.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql.replace(/@\w+/g, "'x'")}`).all();
+      expect(plan.map((step) => step.detail).join('; '), sql).toMatch(/audit_entries USING INDEX audit_entries_by_(verification|type)/);
+    }
+    await s.close();
+  });
+
   it('fails with STORE_FAILED when the file cannot be opened', () => {
     const dir = tempDir();
     dirs.push(dir);
