@@ -88,11 +88,11 @@ export default function memoryStore(): BridgeStore {
       open();
       assertEntryQuery(query);
       const from = query.fromIndex ?? 0;
-      const selected = rows
+      const matching = rows
         .filter((row) => row.entry.index >= from)
         .filter((row) => query.verificationId === undefined || row.entry.verificationId === query.verificationId)
-        .filter((row) => query.type === undefined || row.entry.type === query.type)
-        .slice(0, query.limit ?? Number.POSITIVE_INFINITY);
+        .filter((row) => query.type === undefined || row.entry.type === query.type);
+      const selected = (query.newestFirst ? matching.reverse() : matching).slice(0, query.limit ?? Number.POSITIVE_INFINITY);
       return selected.map((row) => structuredClone(row.entry));
     },
     async readLeafHashes(fromIndex, toIndex) {

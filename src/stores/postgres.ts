@@ -275,7 +275,7 @@ function selectEntries(tables: Tables, query: EntryQuery): { text: string; value
     values.push(query.type);
     where.push(`type = $${values.length}`);
   }
-  let text = `SELECT * FROM ${tables.entries} WHERE ${where.join(' AND ')} ORDER BY idx`;
+  let text = `SELECT * FROM ${tables.entries} WHERE ${where.join(' AND ')} ORDER BY idx ${query.newestFirst ? 'DESC' : 'ASC'}`;
   if (query.limit !== undefined) {
     values.push(query.limit);
     text += ` LIMIT $${values.length}`;

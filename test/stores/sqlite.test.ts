@@ -188,10 +188,11 @@ describe('sqlite store on a file', () => {
     await s.readEntries({ verificationId: 'ver-1' });
     await s.readEntries({ type: 'checkpoint.signed', fromIndex: 5 });
     await s.readEntries({ verificationId: 'ver-1', type: 'call.ended', limit: 1 });
+    await s.readEntries({ type: 'checkpoint.signed', newestFirst: true, limit: 1 });
     const connection = prepare.mock.contexts[0] as Database.Database;
     const entrySql = prepare.mock.calls.map(([sql]) => String(sql));
     prepare.mockRestore();
-    expect(entrySql).toHaveLength(3);
+    expect(entrySql).toHaveLength(4);
     for (const sql of entrySql) {
       const plan = connection.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql.replace(/@\w+/g, "'x'")}`).all();
       expect(plan.map((step) => step.detail).join('; '), sql).toMatch(/audit_entries USING INDEX audit_entries_by_(verification|type)/);

@@ -283,6 +283,14 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 1, limit: 1 }))).toEqual([1]);
         expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 5 }))).toEqual([7, 10]);
       });
+
+      it('reads newest first when asked, the limit counting from the newest', async () => {
+        expect(indexes(await store.readEntries({ newestFirst: true }))).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+        expect(indexes(await store.readEntries({ verificationId: 'ver-a', newestFirst: true, limit: 1 }))).toEqual([9]);
+        expect(indexes(await store.readEntries({ verificationId: 'ver-b', fromIndex: 5, newestFirst: true }))).toEqual([10, 7]);
+        expect(indexes(await store.readEntries({ newestFirst: false, limit: 2 }))).toEqual([0, 1]);
+        await expectBridgeError(store.readEntries({ newestFirst: 'yes' as unknown as boolean }), 'INVALID_INPUT');
+      });
     });
 
     describe('readEntries by type', () => {
@@ -295,6 +303,7 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(await indexes({ type: 'checkpoint.signed', fromIndex: 1 })).toEqual([3, 6]);
         expect(await indexes({ type: 'checkpoint.signed', verificationId: 'ver-a' })).toEqual([3]);
         expect(await indexes({ type: 'test.event', limit: 2 })).toEqual([1, 2]);
+        expect(await indexes({ type: 'checkpoint.signed', newestFirst: true, limit: 1 })).toEqual([6]);
         expect(await indexes({ type: 'no.such-type' })).toEqual([]);
         await expectBridgeError(store.readEntries({ type: '' }), 'INVALID_INPUT');
       });

@@ -12,6 +12,9 @@ export function assertEntryQuery(query: EntryQuery): void {
   if (query.type !== undefined && (typeof query.type !== 'string' || query.type.length === 0)) {
     throw invalidInput('type must be a non-empty string', { field: 'type' });
   }
+  if (query.newestFirst !== undefined && typeof query.newestFirst !== 'boolean') {
+    throw invalidInput('newestFirst must be true or false', { field: 'newestFirst' });
+  }
 }
 
 /**

@@ -78,6 +78,8 @@ export interface EntryQuery {
   limit?: number;
   /** Only entries of this type, e.g. `checkpoint.signed`. */
   type?: string;
+  /** Newest first, so `limit: 1` is the latest match; read through the same index as oldest first. */
+  newestFirst?: boolean;
 }
 
 /**

@@ -16,7 +16,7 @@ export function entrySelect(db: Database.Database): EntrySelect {
     const where = ['idx >= @fromIndex'];
     if (query.verificationId !== undefined) where.push('verification_id = @verificationId');
     if (query.type !== undefined) where.push('type = @type');
-    const sql = `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY idx LIMIT @limit`;
+    const sql = `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY idx ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT @limit`;
     let statement = statements.get(sql);
     if (statement === undefined) {
       statement = db.prepare<Record<string, unknown>, EntryRow>(sql);
