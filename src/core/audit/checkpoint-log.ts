@@ -31,10 +31,10 @@ export type CheckpointComparison =
  * entries from `fromIndex` on; throws AUDIT_TAMPERED if one no longer holds a checkpoint.
  */
 export async function latestCheckpoint(store: BridgeStore, fromIndex = 0): Promise<LoggedCheckpoint | undefined> {
-  const entries = await store.readEntries({ type: CHECKPOINT_ENTRY_TYPE, fromIndex });
-  // Filtered again here, so a store that ignored the type filter still gives the right answer.
-  const last = entries.filter((entry) => entry.type === CHECKPOINT_ENTRY_TYPE).at(-1);
+  // One indexed row however many calls have ended, each with its checkpoint.
+  const [last] = await store.readEntries({ type: CHECKPOINT_ENTRY_TYPE, fromIndex, newestFirst: true, limit: 1 });
   if (last === undefined) return undefined;
+  if (last.type !== CHECKPOINT_ENTRY_TYPE) throw new BridgeError('STORE_FAILED', `the ${store.kind} store ignored the type filter of readEntries`);
   const logged = readLoggedCheckpoint(last);
   if (!logged) throw new BridgeError('AUDIT_TAMPERED', `entry ${last.index} no longer holds a signed checkpoint`);
   return logged;
