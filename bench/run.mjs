@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { MerkleFrontier, prepareAppend, storeProver, verifyInclusionProof } from '../dist/index.js';
+import { MerkleFrontier, storeProver, verifyInclusionProof } from '../dist/index.js';
 import sqliteStore from '../dist/stores/sqlite.js';
+import { benchEntry, fillLog } from './fill-log.mjs';
+import { indexedReads } from './indexed-reads.mjs';
 import { storeBackedCalls } from './store-backed-calls.mjs';
 
 const APPENDS = Number(process.env.VCB_BENCH_APPENDS ?? 1000);
@@ -20,13 +22,15 @@ const VERIFY_ENTRIES = Number(process.env.VCB_BENCH_VERIFY_ENTRIES ?? 20000);
 // cost little more than hashing the tree once.
 // A call held in the store adds a row write to each entry's transaction and a lookup to each webhook:
 // it may cost at most half again the durable appends of its entries.
-const TARGETS = { append: 3, verify: 6, prove: 2, calls: 1.5 };
+// A query by verification or for the latest checkpoint is an index lookup: at a million entries it
+// may cost at most twenty durable appends, and it must not grow with the log.
+const TARGETS = { append: 3, verify: 6, prove: 2, calls: 1.5, reads: 20 };
+const READ_SIZES = process.env.VCB_BENCH_1M ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
 const CALL_COUNTS = (process.env.VCB_BENCH_CALLS ?? '50,100,200').split(',').map(Number);
 const PROOFS = 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'vcb-bench-'));
-const data = (i) => ({ providerType: 'participant.joined', participant: { role: i % 2 ? 'ops-device' : 'other-side' }, seq: i });
-const input = (i) => ({ verificationId: `vrf_${i % 50}`, type: 'participant.joined', source: 'provider', provider: 'daily', providerEventId: `evt-${i}`, data: data(i) });
+const input = benchEntry;
 
 function time(fn) {
   const started = performance.now();
@@ -91,25 +95,6 @@ async function storeVerify(path) {
   return ms;
 }
 
-// Writes a valid log of `count` entries in one transaction (the store's schema, the core's hashing),
-// so filling does not take `count` durable commits.
-async function fillLog(path, count) {
-  await (sqliteStore({ filename: path })).close();
-  const db = new Database(path);
-  const insert = db.prepare(
-    'INSERT INTO audit_entries (idx, verification_id, type, at, source, provider, provider_event_id, data, leaf_hash, tree_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  db.transaction(() => {
-    let tail = { frontier: new MerkleFrontier() };
-    for (let i = 0; i < count; i += 1) {
-      const { entry, leafHash, rootAfter, frontier } = prepareAppend(input(i), Date.now(), tail);
-      insert.run(i, entry.verificationId, entry.type, entry.at, entry.source, entry.provider, entry.providerEventId, JSON.stringify(entry.data), leafHash, rootAfter);
-      tail = { frontier, lastAt: entry.at };
-    }
-  })();
-  db.close();
-}
-
 // Baseline: the one pass any proof needs, every leaf hash read and the root computed once.
 async function rootOnce(path) {
   const store = sqliteStore({ filename: path });
@@ -143,7 +128,8 @@ async function bundleProofs(path) {
 function report(name, ours, baseline, target, unit) {
   const ratio = ours / baseline;
   const verdict = ratio <= target ? 'within target' : 'OVER TARGET';
-  console.log(`${name.padEnd(8)} ratio ${ratio.toFixed(2)}× (target ≤ ${target}×, ${verdict})  ours ${ours.toFixed(0)} ms, baseline ${baseline.toFixed(0)} ms${unit}`);
+  const ms = (value) => value.toFixed(value < 10 ? 2 : 0);
+  console.log(`${name.padEnd(9)} ratio ${ratio.toFixed(2)}× (target ≤ ${target}×, ${verdict})  ours ${ms(ours)} ms, baseline ${ms(baseline)} ms${unit}`);
 }
 
 try {
@@ -170,6 +156,13 @@ try {
     proving += await bundleProofs(big);
   }
   report('prove', proving, baselineRoot, TARGETS.prove, ` for the root and ${PROOFS} inclusion proofs over ${VERIFY_ENTRIES} entries`);
+
+  // A scale curve: each read's ratio to one append must stay flat as the log grows tenfold.
+  for (const size of READ_SIZES) {
+    const { append, verification, latestCheckpoint } = await indexedReads(dir, size);
+    report('by-verif', verification, append, TARGETS.reads, ` at ${size} entries: one verification's entries vs one durable append`);
+    report('latest-cp', latestCheckpoint, append, TARGETS.reads, ` at ${size} entries: the latest checkpoint vs one durable append`);
+  }
 
   // A scale curve: the ratio must not grow with the number of calls the store holds.
   for (const count of CALL_COUNTS) {

@@ -1,0 +1,45 @@
+// What reading one verification's entries, or the latest checkpoint, costs as the log grows, against
+// one durable append on the same file. Both must stay flat: an index lookup, not a scan. The log holds
+// calls of ten entries each, the last of them a checkpoint (one is signed at every call end).
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import sqliteStore from '../dist/stores/sqlite.js';
+import { benchEntry, fillLog } from './fill-log.mjs';
+
+const ENTRIES_PER_CALL = 10;
+const SAMPLES = 21;
+
+function callEntry(i) {
+  const checkpoint = i % ENTRIES_PER_CALL === ENTRIES_PER_CALL - 1;
+  return { ...benchEntry(i), verificationId: `vrf_${Math.floor(i / ENTRIES_PER_CALL)}`, ...(checkpoint ? { type: 'checkpoint.signed', providerEventId: undefined, provider: undefined } : {}) };
+}
+
+async function median(fn) {
+  const times = [];
+  for (let i = 0; i < SAMPLES; i += 1) {
+    const started = performance.now();
+    await fn(i);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)];
+}
+
+/** Median times (ms) of one durable append, one verification's entries and the latest checkpoint, in a log of `size`. */
+export async function indexedReads(dir, size) {
+  const path = join(dir, `indexed-${size}.db`);
+  await fillLog(path, size, callEntry);
+  const store = sqliteStore({ filename: path });
+  try {
+    const append = await median((i) => store.append({ type: 'bench.append', source: 'sdk', data: { i } }, Date.now()));
+    const middle = `vrf_${Math.floor(size / ENTRIES_PER_CALL / 2)}`;
+    const verification = await median(async () => {
+      if ((await store.readEntries({ verificationId: middle })).length !== ENTRIES_PER_CALL) throw new Error('wrong entries read');
+    });
+    const latestCheckpoint = await median(async () => {
+      if ((await store.readEntries({ type: 'checkpoint.signed', newestFirst: true, limit: 1 })).length !== 1) throw new Error('no checkpoint read');
+    });
+    return { append, verification, latestCheckpoint };
+  } finally {
+    await store.close();
+  }
+}
