@@ -12,7 +12,8 @@ import {
   entryColumns,
   MerkleFrontier,
   prepareAppend,
-  verifyStoredRows,
+  verifyStoredRowPages,
+  type StoredRow,
   type AppendOptions,
   type AuditEntry,
   type AuditEntryInput,
@@ -214,13 +215,7 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         const { rows } = await pool.query<{ hash: string; kind: string }>(`DELETE FROM ${tables.personalData} WHERE retain_until_ms <= $1 RETURNING hash, kind`, [nowMs]);
         return rows.map(({ hash, kind }) => ({ hash, kind }));
       }),
-    verify: () =>
-      run('verify the log', async (pool) => {
-        const { rows } = await pool.query<PgEntryRow>(`SELECT * FROM ${tables.entries} ORDER BY idx`);
-        return verifyStoredRows(() =>
-          rows.map((row) => ({ index: Number(row.idx), entry: () => decodePgRow(row), leafHash: row.leaf_hash, rootAfter: row.tree_root })),
-        );
-      }),
+    verify: () => run('verify the log', async (pool) => verifyStoredRowPages(() => storedRowPages(pool, tables))),
     async findCall(query) {
       assertCallQuery(query);
       return run('find a call', (pool) => calls.find(pool, query));
@@ -281,6 +276,20 @@ function selectEntries(tables: Tables, query: EntryQuery): { text: string; value
     text += ` LIMIT $${values.length}`;
   }
   return { text, values };
+}
+
+const VERIFY_PAGE_ROWS = 1000;
+
+// Keyset pages in index order: a million-entry log is verified holding a thousand rows at a time.
+async function* storedRowPages(pool: Pool, tables: Tables): AsyncGenerator<StoredRow> {
+  // From the lowest bigint, so a row inserted with a negative index is still read (and reported).
+  let after = '-9223372036854775808';
+  for (;;) {
+    const { rows } = await pool.query<PgEntryRow>(`SELECT * FROM ${tables.entries} WHERE idx > $1 ORDER BY idx LIMIT ${VERIFY_PAGE_ROWS}`, [after]);
+    for (const row of rows) yield { index: Number(row.idx), entry: () => decodePgRow(row), leafHash: row.leaf_hash, rootAfter: row.tree_root };
+    if (rows.length < VERIFY_PAGE_ROWS) return;
+    after = String(rows.at(-1)!.idx);
+  }
 }
 
 function decodeOrTampered(row: PgEntryRow): AuditEntry {

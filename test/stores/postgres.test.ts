@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { toHex, type AuditEntry, type AuditEntryInput, type BridgeStore } from '../../src/index.js';
+import { entryColumns, MerkleFrontier, prepareAppend, toHex, type AuditEntry, type AuditEntryInput, type BridgeStore } from '../../src/index.js';
 import postgresStore, { type PostgresStoreOptions } from '../../src/stores/postgres.js';
 import { adminQuery, describePostgres, dropSchema, uniqueSchema } from './postgres-fixture.js';
 import { expectBridgeError, expectedRootHex, T0, testStore } from './store-suite.js';
@@ -415,6 +415,52 @@ describePostgres('postgres store', (url) => {
         await expectBridgeError(s.readEntries({ verificationId: 'ver-0' }), 'AUDIT_TAMPERED');
         expect((await s.readEntries({ limit: 4 })).map((e) => e.index)).toEqual([0, 1, 2, 3]);
         expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 4, reason: 'altered' });
+      });
+
+      describe('in a log longer than one page of verify', () => {
+        const SIZE = 2_345;
+        // Written straight into the table with the core's own hashing, so the test need not make 2,345 commits.
+        async function longLog(): Promise<{ schema: string; s: BridgeStore }> {
+          const schema = newSchema();
+          await store({ connectionString: url, schema }).head();
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          try {
+            await client.query('BEGIN');
+            let tail: Parameters<typeof prepareAppend>[2] = { frontier: new MerkleFrontier() };
+            for (let i = 0; i < SIZE; i += 1) {
+              const { entry, leafHash, rootAfter, frontier } = prepareAppend(input(i), T0 + i, tail);
+              const c = entryColumns(entry);
+              await client.query(
+                `INSERT INTO "${schema}".audit_entries (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+                [c.idx, c.verification_id, c.type, c.at, c.provider_at, c.source, c.provider, c.actor, c.provider_event_id, c.data, Buffer.from(leafHash), Buffer.from(rootAfter)],
+              );
+              tail = { frontier, lastAt: entry.at };
+            }
+            await client.query('COMMIT');
+          } finally {
+            await client.end();
+          }
+          return { schema, s: store({ connectionString: url, schema }) };
+        }
+
+        it('verifies it whole, page after page', async () => {
+          const { s } = await longLog();
+          const result = await s.verify();
+          expect(result).toMatchObject({ ok: true, entries: SIZE });
+          expect(result.ok && result.root).toBe(toHex((await s.head()).root));
+        });
+
+        it('finds an edit past the first pages, and a row inserted with a negative index', async () => {
+          const { schema, s } = await longLog();
+          await adminQuery(`UPDATE "${schema}".audit_entries SET data = '{"n":-1}' WHERE idx = 2100`);
+          expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 2100, reason: 'altered', entries: SIZE });
+          // An attacker with the owner's rights can drop the check that keeps indexes at 0 or above.
+          await adminQuery(`ALTER TABLE "${schema}".audit_entries DROP CONSTRAINT audit_entries_idx_check`);
+          await adminQuery(`INSERT INTO "${schema}".audit_entries SELECT -7, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root FROM "${schema}".audit_entries WHERE idx = 0`);
+          expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 0, reason: 'inserted', entries: SIZE + 1 });
+        });
       });
     });
   });

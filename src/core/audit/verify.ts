@@ -48,37 +48,71 @@ export interface StoredRow {
  * `readRows` is called again only on failure, to tell a reorder from an edit.
  */
 export function verifyStoredRows(readRows: () => Iterable<StoredRow>): AuditVerification {
-  const frontier = new MerkleFrontier();
-  let expected = 0;
+  const checker = new StoredRowChecker();
   for (const row of readRows()) {
+    const fault = checker.check(row);
+    if (fault) return describeFault(fault, [...readRows()]);
+  }
+  return checker.passed();
+}
+
+/**
+ * {@link verifyStoredRows} for rows a store reads in pages, so memory stays flat however long the
+ * log: only the tree's right edge is kept while the rows stream past.
+ */
+export async function verifyStoredRowPages(readRows: () => AsyncIterable<StoredRow>): Promise<AuditVerification> {
+  const checker = new StoredRowChecker();
+  for await (const row of readRows()) {
+    const fault = checker.check(row);
+    if (fault) {
+      const rows: StoredRow[] = [];
+      for await (const again of readRows()) rows.push(again);
+      return describeFault(fault, rows);
+    }
+  }
+  return checker.passed();
+}
+
+/** What is wrong with the first bad row: a plain finding, or a leaf hash that needs every row to explain. */
+type RowFault = { index: number; reason: TamperReason; detail: string } | { mismatch: StoredRow; entry: AuditEntry };
+
+/** Checks rows one at a time in index order, holding only the tree's right edge. */
+class StoredRowChecker {
+  private readonly frontier = new MerkleFrontier();
+  private expected = 0;
+
+  /** What is wrong with the next row, or undefined when it is what was appended. */
+  check(row: StoredRow): RowFault | undefined {
+    const expected = this.expected;
     if (row.index !== expected) {
       return row.index > expected
-        ? failure(expected, 'removed', `entry ${expected} is missing: the next stored entry claims index ${row.index}`)
-        : failure(expected, 'inserted', `an extra entry claims index ${row.index} where ${expected} was expected`);
+        ? { index: expected, reason: 'removed', detail: `entry ${expected} is missing: the next stored entry claims index ${row.index}` }
+        : { index: expected, reason: 'inserted', detail: `an extra entry claims index ${row.index} where ${expected} was expected` };
     }
     const entry = decode(row);
-    if (entry === undefined) return failure(expected, 'altered', `entry ${expected} no longer decodes`);
-    if (!sameHash(leafHash(leafBytes(entry)), row.leafHash)) return classifyLeafMismatch(row, entry, readRows);
-    frontier.append(row.leafHash);
-    if (!sameHash(frontier.root(), row.rootAfter)) {
-      return failure(expected, 'altered', `the tree root recorded after entry ${expected} does not match the entries`);
+    if (entry === undefined) return { index: expected, reason: 'altered', detail: `entry ${expected} no longer decodes` };
+    if (!sameHash(leafHash(leafBytes(entry)), row.leafHash)) return { mismatch: row, entry };
+    this.frontier.append(row.leafHash);
+    if (!sameHash(this.frontier.root(), row.rootAfter)) {
+      return { index: expected, reason: 'altered', detail: `the tree root recorded after entry ${expected} does not match the entries` };
     }
-    expected += 1;
+    this.expected += 1;
+    return undefined;
   }
-  return { ok: true, entries: expected, root: toHex(frontier.root()) };
 
-  function failure(index: number, reason: TamperReason, detail: string): AuditVerification {
-    return { ok: false, entries: countRows(readRows), firstBadIndex: index, reason, detail };
+  /** The result once every row passed. */
+  passed(): AuditVerification {
+    return { ok: true, entries: this.expected, root: toHex(this.frontier.root()) };
   }
 }
 
+function describeFault(fault: RowFault, rows: readonly StoredRow[]): AuditVerification {
+  if ('mismatch' in fault) return classifyLeafMismatch(fault.mismatch, fault.entry, rows);
+  return { ok: false, entries: rows.length, firstBadIndex: fault.index, reason: fault.reason, detail: fault.detail };
+}
+
 // An entry's leaf embeds its index, so a moved entry still matches its stored hash at its original index.
-function classifyLeafMismatch(
-  row: StoredRow,
-  entry: AuditEntry,
-  readRows: () => Iterable<StoredRow>,
-): AuditVerification {
-  const rows = [...readRows()];
+function classifyLeafMismatch(row: StoredRow, entry: AuditEntry, rows: readonly StoredRow[]): AuditVerification {
   const bad = row.index;
   const highestIndex = rows.reduce((highest, r) => Math.max(highest, r.index + 1), rows.length);
   let originIndex: number | undefined;
@@ -111,10 +145,4 @@ function decode(row: StoredRow): AuditEntry | undefined {
   } catch {
     return undefined;
   }
-}
-
-function countRows(readRows: () => Iterable<StoredRow>): number {
-  let count = 0;
-  for (const _row of readRows()) count += 1;
-  return count;
 }
