@@ -3,8 +3,11 @@
 // at a random moment, again and again. After each kill the log is reopened, as after a restart, and must
 // hold every append the child saw acknowledged, byte for byte, and nothing half-written.
 //
-//   node scripts/crash-test.mjs sqlite   [--rounds 1000] [--file PATH] [--keep] [--json]
-//   node scripts/crash-test.mjs postgres [--rounds 1000] [--url URL]   [--keep] [--json]
+//   node scripts/crash-test.mjs sqlite   [--rounds 1000] [--writers 1] [--file PATH] [--keep] [--json]
+//   node scripts/crash-test.mjs postgres [--rounds 1000] [--writers 1] [--url URL]   [--keep] [--json]
+//
+// With --writers K the child runs K appenders at once, so appends the store commits as a group are
+// killed mid-group: every acknowledged one must be there, each writer's in the order it made them.
 //
 // PostgreSQL's URL defaults to $VCB_TEST_POSTGRES_URL, then $DATABASE_URL; each run uses a schema of its
 // own, dropped at the end. It needs the build (npm run build). Exit status 0 when every round passed.
@@ -24,6 +27,7 @@ const { values: options, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     rounds: { type: 'string', default: '1000' },
+    writers: { type: 'string', default: '1' },
     file: { type: 'string' },
     url: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -32,8 +36,9 @@ const { values: options, positionals } = parseArgs({
 });
 const kind = positionals[0];
 const rounds = Number(options.rounds);
-if ((kind !== 'sqlite' && kind !== 'postgres') || !Number.isSafeInteger(rounds) || rounds < 1) {
-  fail('usage: crash-test.mjs sqlite|postgres [--rounds N] [--file PATH] [--url URL] [--keep] [--json]');
+const writers = Number(options.writers);
+if ((kind !== 'sqlite' && kind !== 'postgres') || !Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(writers) || writers < 1) {
+  fail('usage: crash-test.mjs sqlite|postgres [--rounds N] [--writers K] [--file PATH] [--url URL] [--keep] [--json]');
 }
 if (!existsSync(fileURLToPath(dist(`stores/${kind}.js`)))) fail('dist/ is missing: run npm run build first');
 
@@ -41,7 +46,7 @@ const target = kind === 'sqlite' ? sqliteTarget(options.file) : await postgresTa
 // A checkpoint is signed after every round with a throwaway key; its note is kept here, outside the database.
 const signerKey = await throwawayKey();
 const signer = (await import(dist('index.js'))).createCheckpointSigner({ key: signerKey.signing });
-const stats = { store: kind, rounds: 0, acknowledged: 0, killedBeforeReady: 0, roundsWithoutAck: 0, committedUnacknowledged: 0 };
+const stats = { store: kind, writers, rounds: 0, acknowledged: 0, killedBeforeReady: 0, roundsWithoutAck: 0, committedUnacknowledged: 0 };
 // How long each step takes here, learnt as the rounds go, so kill times fit a fast or a loaded machine
 // and a log of any length: opening the store, a process's first append (it reads every leaf hash), the next.
 let openMs = 20;
@@ -91,13 +96,18 @@ async function crashRound(round, child, before) {
     check((await rootOf(await store.readEntries({ limit: before.size }))) === before.root, 'the entries of earlier rounds changed');
     if (before.note !== undefined) await expectConsistentWith(store, before.note);
     const written = await store.readEntries({ fromIndex: before.size });
+    // Each writer's appends are logged in the order it made them, with none skipped.
+    const made = new Map();
     written.forEach((entry, i) => {
-      check(entry.index === before.size + i && entry.data.round === round && entry.data.n === i, `entry ${entry.index} is not this round's append ${i}`);
+      const { writer, n } = entry.data;
+      check(entry.index === before.size + i && entry.data.round === round && n === (made.get(writer) ?? 0), `entry ${entry.index} is not this round's next append of writer ${writer}`);
+      made.set(writer, n + 1);
     });
-    // An append can commit and the kill land before its line is written: at most one such entry.
-    check(written.length === acknowledged.length || written.length === acknowledged.length + 1, `${acknowledged.length} acknowledged, ${written.length} logged`);
-    if (written.length > acknowledged.length) stats.committedUnacknowledged += 1;
-    acknowledged.forEach((entry, i) => check(isDeepStrictEqual(written[i], entry), `acknowledged entry ${entry.index} differs after the restart`));
+    // An append can commit and the kill land before its line is written: at most one such entry a writer.
+    const unacknowledged = written.length - acknowledged.length;
+    check(unacknowledged >= 0 && unacknowledged <= writers, `${acknowledged.length} acknowledged, ${written.length} logged`);
+    if (unacknowledged > 0) stats.committedUnacknowledged += 1;
+    acknowledged.forEach((entry) => check(isDeepStrictEqual(written[entry.index - before.size], entry), `acknowledged entry ${entry.index} differs after the restart`));
     const event = acknowledged.findLast((entry) => entry.providerEventId !== undefined);
     if (event) await expectDuplicate(store, event);
     const signed = await signer.sign(store, (input) => store.append(input, Date.now()));
@@ -136,6 +146,7 @@ async function throwawayKey() {
 function startChild(round) {
   const child = spawn(process.execPath, [CHILD, kind, target.childTarget(round), target.schema ?? '', String(round)], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, VCB_CRASH_WRITERS: String(writers) },
   });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (output.stdout += chunk.toString()));

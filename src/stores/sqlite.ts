@@ -38,6 +38,7 @@ import {
   type PersonalDataRow,
 } from './sqlite/schema.js';
 import { entrySelect } from './sqlite/entry-select.js';
+import { GroupCommit, type BatchOutcome } from './sqlite/group-commit.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -58,6 +59,23 @@ const SYNCHRONOUS_FULL = 2;
  * acknowledged append survives power loss. Several processes may share the file: every append (with
  * the call row it changes) and every lease change is one `BEGIN IMMEDIATE` transaction.
  */
+interface AppendRequest {
+  input: AuditEntryInput;
+  atMs: number;
+  options: AppendOptions;
+}
+
+type PreparedAppend = ReturnType<typeof prepareAppend>;
+
+function storeError(action: string, error: unknown): BridgeError {
+  if (BridgeError.isInstance(error)) return error;
+  // Only the log's unique index means a repeated event; a clash on a call's provider call id is a store failure.
+  if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('audit_entries.')) {
+    return new BridgeError('DUPLICATE_EVENT', 'that provider event is already logged', { cause: error });
+  }
+  return new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
+}
+
 export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
   const filename = options.filename ?? 'verification-call-bridge.db';
   const db = openDatabase(filename, options.busyTimeoutMs ?? 5000);
@@ -162,14 +180,32 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     try {
       return work();
     } catch (error) {
-      if (BridgeError.isInstance(error)) throw error;
-      // Only the log's unique index means a repeated event; a clash on a call's provider call id is a store failure.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('audit_entries.')) {
-        throw new BridgeError('DUPLICATE_EVENT', 'that provider event is already logged', { cause: error });
-      }
-      throw new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
+      throw storeError(action, error);
     }
   }
+
+  // Each append is a savepoint inside the batch's one transaction, so one refused append rolls back alone.
+  const appendBatch = db.transaction((requests: readonly AppendRequest[]): BatchOutcome<PreparedAppend>[] =>
+    requests.map(({ input, atMs, options }) => {
+      try {
+        const prepared = appendTransaction(input, atMs, options);
+        frontier = prepared.frontier;
+        return { ok: true, value: prepared };
+      } catch (error) {
+        return { ok: false, error: storeError('append', error) };
+      }
+    }),
+  );
+  const appends = new GroupCommit<AppendRequest, PreparedAppend>((requests) => {
+    const before = frontier;
+    try {
+      return appendBatch.immediate(requests);
+    } catch (error) {
+      // Nothing of the batch was committed: the tree is as it was before it.
+      frontier = before;
+      throw storeError('append', error);
+    }
+  });
 
   function readRows(): Iterable<StoredRow> {
     const rows = db.prepare<[], EntryRow>('SELECT * FROM audit_entries ORDER BY idx').iterate();
@@ -185,9 +221,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     async append(input, atMs, options = {}) {
       if (options.fence) assertLeaseFence(options.fence);
       if (options.call) assertCallChange(input, options.call);
-      const prepared = guard('append', () => appendTransaction.immediate(input, atMs, options));
-      frontier = prepared.frontier;
-      return prepared.entry;
+      return (await appends.submit({ input, atMs, options })).entry;
     },
     async head() {
       return guard('read the tree head', () => {

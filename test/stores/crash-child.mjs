@@ -13,16 +13,23 @@ const store = kind === 'sqlite' ? openStore({ filename: target }) : openStore({ 
 await store.head(); // a PostgreSQL store connects and creates its tables at first use
 writeSync(1, 'ready\n');
 
-for (let n = 0; ; n += 1) {
-  // Sizes vary so SQLite's pages and PostgreSQL's TOAST are written in different shapes; every third entry
-  // carries a provider event id so the unique index is in play too.
-  const input = {
-    type: 'crash.append',
-    source: n % 3 === 0 ? 'provider' : 'sdk',
-    verificationId: `round-${round}`,
-    ...(n % 3 === 0 ? { provider: 'daily', providerEventId: `round-${round}-event-${n}` } : {}),
-    data: { round: Number(round), n, pad: 'x'.repeat(Math.floor(Math.random() * 2_500)) },
-  };
-  const entry = await store.append(input, Date.now());
-  writeSync(1, `${JSON.stringify(entry)}\n`);
+// Several writers append at once, so a store that commits them in groups is killed mid-group too. Each
+// line is written the moment its append is acknowledged, whatever the other writers are doing.
+const writers = Number(process.env.VCB_CRASH_WRITERS ?? 1);
+await Promise.all(Array.from({ length: writers }, (_, writer) => appendForever(writer)));
+
+async function appendForever(writer) {
+  for (let n = 0; ; n += 1) {
+    // Sizes vary so SQLite's pages and PostgreSQL's TOAST are written in different shapes; every third entry
+    // carries a provider event id so the unique index is in play too.
+    const input = {
+      type: 'crash.append',
+      source: n % 3 === 0 ? 'provider' : 'sdk',
+      verificationId: `round-${round}`,
+      ...(n % 3 === 0 ? { provider: 'daily', providerEventId: `round-${round}-writer-${writer}-event-${n}` } : {}),
+      data: { round: Number(round), writer, n, pad: 'x'.repeat(Math.floor(Math.random() * 2_500)) },
+    };
+    const entry = await store.append(input, Date.now());
+    writeSync(1, `${JSON.stringify(entry)}\n`);
+  }
 }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex, type AppendOptions, type AuditEntry, type AuditEntryInput, type BridgeStore, type CallFields } from '../../src/index.js';
 import sqliteStore from '../../src/stores/sqlite.js';
+import { GroupCommit } from '../../src/stores/sqlite/group-commit.js';
 import { expectBridgeError, expectedRootHex, T0, testStore } from './store-suite.js';
 
 function tempDir(): string {
@@ -198,6 +199,53 @@ describe('sqlite store on a file', () => {
       expect(plan.map((step) => step.detail).join('; '), sql).toMatch(/audit_entries USING INDEX audit_entries_by_(verification|type)/);
     }
     await s.close();
+  });
+
+  describe('group commit', () => {
+    it('writes appends made together in one transaction, in the order they were made, each acknowledged once committed', async () => {
+      const file = filename();
+      const s = store(file);
+      const transactions = vi.spyOn(GroupCommit.prototype as unknown as { flush(): void }, 'flush');
+      const entries = await Promise.all(Array.from({ length: 64 }, (_, i) => s.append(input(i), T0)));
+      expect(transactions).toHaveBeenCalledTimes(1);
+      expect(entries.map((e) => [e.index, e.data.n])).toEqual(Array.from({ length: 64 }, (_, i) => [i, i]));
+      // What was acknowledged is on disk, as a second connection sees it.
+      const other = new Database(file, { readonly: true });
+      expect(other.prepare('SELECT count(*) AS n FROM audit_entries').get()).toEqual({ n: 64 });
+      other.close();
+      expect(await s.verify()).toMatchObject({ ok: true, entries: 64 });
+    });
+
+    it('fails a refused append alone: the others of its group are logged, with no gap', async () => {
+      const s = store(filename());
+      const event = (n: number, id: string) => input(n, { source: 'provider', provider: 'daily', providerEventId: id });
+      await s.append(event(0, 'evt-0'), T0);
+      const results = await Promise.allSettled([s.append(input(1), T0), s.append(event(2, 'evt-0'), T0), s.append(input(3), T0)]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'DUPLICATE_EVENT' });
+      expect((await s.readEntries()).map((e) => [e.index, e.data.n])).toEqual([[0, 0], [1, 1], [2, 3]]);
+      expect((await s.verify()).ok).toBe(true);
+    });
+
+    it('fails every append of a group that cannot commit, and the next group builds on the tree as it was', async () => {
+      const file = filename();
+      const s = sqliteStore({ filename: file, busyTimeoutMs: 20 });
+      open.push(s);
+      await s.append(input(0), T0);
+      const holder = new Database(file);
+      holder.exec('BEGIN IMMEDIATE'); // another process holds the write lock past the busy timeout
+      const failed = await Promise.allSettled([s.append(input(1), T0), s.append(input(2), T0)]);
+      holder.exec('ROLLBACK');
+      holder.close();
+      expect(failed.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)).toEqual(['STORE_FAILED', 'STORE_FAILED']);
+      // Another server then appends as many entries as the failed group held: the tree must be theirs, not the rolled-back one.
+      const otherServer = store(file);
+      await otherServer.append(input(10), T0);
+      await otherServer.append(input(11), T0);
+      expect((await s.append(input(3), T0)).index).toBe(3);
+      expect(await s.verify()).toMatchObject({ ok: true, entries: 4 });
+      expect(toHex((await s.head()).root)).toBe(expectedRootHex(await s.readEntries()));
+    });
   });
 
   it('fails with STORE_FAILED when the file cannot be opened', () => {
