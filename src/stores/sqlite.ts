@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import {
   assertEntryQuery,
   assertLeafHashRange,
@@ -31,7 +30,6 @@ import {
   callFromRow,
   decodeEntryRow,
   LIVE,
-  SCHEMA,
   type CallRow,
   type EntryRow,
   type LeaseRow,
@@ -39,6 +37,7 @@ import {
 } from './sqlite/schema.js';
 import { entrySelect } from './sqlite/entry-select.js';
 import { GroupCommit, type BatchOutcome } from './sqlite/group-commit.js';
+import { openDatabase, storeError } from './sqlite/connection.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -50,9 +49,6 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before failing. @default 5000 */
   busyTimeoutMs?: number;
 }
-
-// SQLite reports synchronous=FULL as 2.
-const SYNCHRONOUS_FULL = 2;
 
 /**
  * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so an
@@ -66,15 +62,6 @@ interface AppendRequest {
 }
 
 type PreparedAppend = ReturnType<typeof prepareAppend>;
-
-function storeError(action: string, error: unknown): BridgeError {
-  if (BridgeError.isInstance(error)) return error;
-  // Only the log's unique index means a repeated event; a clash on a call's provider call id is a store failure.
-  if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('audit_entries.')) {
-    return new BridgeError('DUPLICATE_EVENT', 'that provider event is already logged', { cause: error });
-  }
-  return new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
-}
 
 export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
   const filename = options.filename ?? 'verification-call-bridge.db';
@@ -297,27 +284,6 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       db.close();
     },
   };
-}
-
-function openDatabase(filename: string, busyTimeoutMs: number): Database.Database {
-  let db: Database.Database;
-  try {
-    db = new Database(filename);
-  } catch (error) {
-    throw new BridgeError('STORE_FAILED', `cannot open SQLite database ${filename}`, { cause: error });
-  }
-  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // Erased personal data must not survive in freed pages of the file.
-  db.pragma('secure_delete = ON');
-  const synchronous = db.pragma('synchronous', { simple: true });
-  if (synchronous !== SYNCHRONOUS_FULL) {
-    db.close();
-    throw new BridgeError('STORE_FAILED', `SQLite refused synchronous=FULL (it reports ${String(synchronous)})`);
-  }
-  db.exec(SCHEMA);
-  return db;
 }
 
 function decodeOrTampered(row: EntryRow): AuditEntry {
