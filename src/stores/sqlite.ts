@@ -11,6 +11,7 @@ import {
   entryColumns,
   isLiveCall,
   MerkleFrontier,
+  sameHash,
   nextCallRecord,
   nextLease,
   standingLease,
@@ -80,6 +81,11 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     leafHashRange: db.prepare<[number, number], { leaf_hash: Buffer }>(
       'SELECT leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
+    edge: db.prepare<[], { size: number; hashes: Buffer }>('SELECT size, hashes FROM tree_edge WHERE id = 1'),
+    putEdge: db.prepare<[number, Buffer]>(
+      'INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
+    ),
+    rootAt: db.prepare<[number], { tree_root: Buffer }>('SELECT tree_root FROM audit_entries WHERE idx = ?'),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
     upsertLease: db.prepare(
@@ -121,9 +127,21 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
 
   function syncFrontier(size: number): MerkleFrontier {
     if (size === frontier.size) return frontier;
+    const stored = storedEdge(size);
+    if (stored) return stored;
+    // A log written before the edge was kept, or an edge that does not match the log: replay the leaves.
     const base = size > frontier.size ? frontier.clone() : new MerkleFrontier();
     for (const row of statements.leafHashesFrom.iterate(base.size)) base.append(row.leaf_hash);
     return base;
+  }
+
+  // Trusted only when it gives the root recorded with the last entry; verify() still recomputes everything.
+  function storedEdge(size: number): MerkleFrontier | undefined {
+    const row = statements.edge.get();
+    if (row === undefined || row.size !== size || size === 0) return undefined;
+    const edge = MerkleFrontier.fromEdge(size, row.hashes);
+    const recorded = statements.rootAt.get(size - 1)?.tree_root;
+    return edge && recorded && sameHash(edge.root(), recorded) ? edge : undefined;
   }
 
   const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, { fence, call }: AppendOptions) => {
@@ -137,6 +155,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       leaf_hash: Buffer.from(prepared.leafHash),
       tree_root: Buffer.from(prepared.rootAfter),
     });
+    statements.putEdge.run(prepared.frontier.size, Buffer.from(prepared.frontier.edgeBytes()));
     // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
     if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
     return prepared;

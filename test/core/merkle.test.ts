@@ -143,6 +143,36 @@ describe('MerkleFrontier', () => {
   });
 });
 
+describe('MerkleFrontier edge bytes', () => {
+  const leaf = (i: number) => leafHash(new TextEncoder().encode(`leaf ${i}`));
+
+  it('rebuilds from its size and edge bytes a frontier that has the same root and goes on the same way', () => {
+    for (let size = 0; size <= 70; size += 1) {
+      const frontier = new MerkleFrontier();
+      for (let i = 0; i < size; i += 1) frontier.append(leaf(i));
+      const rebuilt = MerkleFrontier.fromEdge(size, frontier.edgeBytes())!;
+      expect(rebuilt.size).toBe(size);
+      expect(toHex(rebuilt.root())).toBe(toHex(frontier.root()));
+      for (let i = size; i < size + 5; i += 1) {
+        frontier.append(leaf(i));
+        rebuilt.append(leaf(i));
+        expect(toHex(rebuilt.root())).toBe(toHex(frontier.root()));
+      }
+    }
+  });
+
+  it('refuses bytes that cannot be the edge of that size', () => {
+    const frontier = new MerkleFrontier();
+    for (let i = 0; i < 6; i += 1) frontier.append(leaf(i)); // 6 = two subtrees
+    const bytes = frontier.edgeBytes();
+    expect(bytes.byteLength).toBe(64);
+    expect(MerkleFrontier.fromEdge(7, bytes)).toBeUndefined();
+    expect(MerkleFrontier.fromEdge(6, bytes.subarray(0, 63))).toBeUndefined();
+    expect(MerkleFrontier.fromEdge(-1, bytes)).toBeUndefined();
+    expect(MerkleFrontier.fromEdge(1.5, bytes)).toBeUndefined();
+  });
+});
+
 describe('sameHash', () => {
   it('is true for equal bytes in different arrays', () => {
     const a = leafHash(utf8('a'));

@@ -201,6 +201,44 @@ describe('sqlite store on a file', () => {
     await s.close();
   });
 
+  describe('the tree edge kept with the log', () => {
+    async function logOf(size: number): Promise<string> {
+      const file = filename();
+      const s = sqliteStore({ filename: file });
+      for (let i = 0; i < size; i += 1) await s.append(input(i), T0);
+      await s.close();
+      return file;
+    }
+    const edit = (file: string, sql: string) => {
+      const db = new Database(file);
+      db.exec(sql);
+      db.close();
+    };
+
+    it('lets a new process append without reading the leaf hashes', async () => {
+      const file = await logOf(13);
+      // Spoil every stored leaf hash but the last: a store that replayed them would build on a wrong tree.
+      edit(file, `UPDATE audit_entries SET leaf_hash = zeroblob(32) WHERE idx < 12`);
+      const s = store(file);
+      await s.append(input(13), T0);
+      const [entry] = await s.readEntries({ fromIndex: 13 });
+      const recorded = new Database(file, { readonly: true });
+      const root = (recorded.prepare('SELECT tree_root FROM audit_entries WHERE idx = 13').get() as { tree_root: Buffer }).tree_root;
+      recorded.close();
+      expect(toHex(root)).toBe(expectedRootHex([...(await s.readEntries({ limit: 13 })), entry!]));
+    });
+
+    it('replays the leaves when the edge is missing (a log from before it was kept) or does not match the log', async () => {
+      for (const sql of ['DELETE FROM tree_edge', 'UPDATE tree_edge SET hashes = zeroblob(length(hashes))', 'UPDATE tree_edge SET size = 12']) {
+        const file = await logOf(13);
+        edit(file, sql);
+        const s = store(file);
+        await s.append(input(13), T0);
+        expect(await s.verify(), sql).toMatchObject({ ok: true, entries: 14 });
+      }
+    });
+  });
+
   describe('group commit', () => {
     it('writes appends made together in one transaction, in the order they were made, each acknowledged once committed', async () => {
       const file = filename();

@@ -28,6 +28,8 @@ export function merkleTreeHash(leafHashes: readonly Uint8Array[]): Uint8Array {
   return nodeHash(merkleTreeHash(leafHashes.slice(0, split)), merkleTreeHash(leafHashes.slice(split)));
 }
 
+const HASH_BYTES = 32;
+
 /**
  * The right edge of a growing Merkle tree: one perfect subtree per set bit of the size.
  * Appending and taking the root cost O(log n), so a log's root can follow every append.
@@ -60,6 +62,26 @@ export class MerkleFrontier {
     let root = this.subtrees[this.subtrees.length - 1]!.hash;
     for (let i = this.subtrees.length - 2; i >= 0; i -= 1) root = nodeHash(this.subtrees[i]!.hash, root);
     return root;
+  }
+
+  /** The subtree hashes, left to right, concatenated: with the size, all a store must keep to go on appending. */
+  edgeBytes(): Uint8Array {
+    return Buffer.concat(this.subtrees.map((subtree) => subtree.hash));
+  }
+
+  /**
+   * The frontier of a tree of `size` leaves from its {@link edgeBytes}: one 32-byte hash per set bit of
+   * the size, largest subtree first. Undefined when the bytes cannot be such an edge.
+   */
+  static fromEdge(size: number, bytes: Uint8Array): MerkleFrontier | undefined {
+    if (!Number.isSafeInteger(size) || size < 0) return undefined;
+    const heights: number[] = [];
+    for (let height = 52; height >= 0; height -= 1) if (Math.floor(size / 2 ** height) % 2 === 1) heights.push(height);
+    if (bytes.byteLength !== heights.length * HASH_BYTES) return undefined;
+    const frontier = new MerkleFrontier();
+    heights.forEach((height, i) => frontier.subtrees.push({ hash: Uint8Array.from(bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)), height }));
+    frontier.count = size;
+    return frontier;
   }
 
   /** An independent copy, so a caller can try an append without committing to it. */

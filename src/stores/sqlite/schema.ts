@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS personal_data (
   retain_until_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS personal_data_by_expiry ON personal_data (retain_until_ms);
+-- The tree's right edge after the last entry, written by every append in its transaction, so a process
+-- that starts (or finds that another appended) reads O(log n) hashes instead of every leaf hash.
+CREATE TABLE IF NOT EXISTS tree_edge (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  hashes BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS device_leases (
   device_id TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
