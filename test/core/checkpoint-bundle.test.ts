@@ -155,17 +155,21 @@ describe('verifyEvidenceBundle', () => {
     const bytes = Buffer.from(file, 'utf8');
     const parts = partsOf(disclosed, file);
     const wrong: string[] = [];
+    const seen = new Set<string>();
     for (let i = 0; i < bytes.length; i += 1) {
       // Every byte once, at a bit that walks through all eight positions across the file.
       const bit = (i * 3 + (i >> 3)) % 8;
       const copy = Buffer.from(bytes);
       copy[i] = copy[i]! ^ (1 << bit);
       const expected = expectedFailure(copy, disclosed, parts.find((p) => p.start <= i && i < p.end));
+      seen.add(expected.reason);
       const result = verifyEvidenceBundle(copy);
       const got = result.ok ? { reason: 'accepted' } : { reason: result.reason, ...(expected.entryIndex === undefined ? {} : { entryIndex: result.entryIndex }) };
       if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`byte ${i} bit ${bit}: ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
     }
     expect(wrong).toEqual([]);
+    // Each part of the file was hit in a way that kept the rest readable, so each reason was held to.
+    expect([...seen].sort()).toEqual(['disclosure', 'foreign-entry', 'inclusion', 'leaf-altered', 'malformed', 'origin', 'signature', 'wrong-key']);
   }, 180_000);
 
   it('refuses as malformed a verifierKey not written exactly as exported, though it names the same key', () => {
