@@ -21,15 +21,17 @@ const MILLISECONDS_THRESHOLD = 1e11;
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 const NUMERIC_STRING = /^\d+(?:\.\d+)?$/;
+// A number as decimal text: how JavaScript prints one (the shortest text that reads back the same), or a provider's string.
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /** Normalises a provider's time to epoch milliseconds, or throws INVALID_INPUT naming the value. */
 export function providerTimeToEpochMs(time: ProviderTime): number {
   const { value } = time;
   const epochMs =
     typeof value === 'number'
-      ? numericToMs(value, time.unit ?? 'auto')
+      ? numericToMs(String(value), time.unit ?? 'auto')
       : NUMERIC_STRING.test(value.trim())
-        ? numericToMs(Number(value.trim()), time.unit ?? 'auto')
+        ? numericToMs(value.trim(), time.unit ?? 'auto')
         : isoToMs(value);
   if (!Number.isFinite(epochMs) || epochMs < EARLIEST_MS || epochMs >= LATEST_MS) {
     throw invalidInput(`provider time ${JSON.stringify(value)} is not a plausible instant`, { value });
@@ -47,11 +49,16 @@ export function clockSkewMs(at: string, providerAt: string): number {
   return Date.parse(at) - Date.parse(providerAt);
 }
 
-function numericToMs(value: number, unit: ProviderTimeUnit): number {
-  if (!Number.isFinite(value)) return Number.NaN;
-  const inMilliseconds = unit === 'milliseconds' || (unit === 'auto' && Math.abs(value) >= MILLISECONDS_THRESHOLD);
-  // Float seconds carry sub-millisecond digits; the log keeps whole milliseconds.
-  return inMilliseconds ? Math.trunc(value) : Math.trunc(Math.round(value * 1e6) / 1e3);
+// Digits past the millisecond are cut from the decimal text, never rounded: arithmetic on the float would
+// carry .9999996 s up into the next second, and Number() of a long string rounds before anything is cut.
+function numericToMs(text: string, unit: ProviderTimeUnit): number {
+  const match = DECIMAL.exec(text);
+  // NaN, Infinity and exponent forms (only numbers far outside the plausible window print so) are no instant.
+  if (!match) return Number.NaN;
+  const [, sign, whole = '', fraction = ''] = match;
+  const inMilliseconds = unit === 'milliseconds' || (unit === 'auto' && Number(whole) >= MILLISECONDS_THRESHOLD);
+  const ms = inMilliseconds ? Number(whole) : Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
+  return sign === '-' ? -ms : ms;
 }
 
 function isoToMs(value: string): number {

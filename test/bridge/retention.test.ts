@@ -2,14 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import sqliteStore from '../../src/stores/sqlite.js';
 import { openSandbox, type Sandbox } from '../support/sandbox.js';
 
-const DAY = 24 * 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
 const sandboxes: Sandbox[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   while (sandboxes.length > 0) await sandboxes.pop()!.close();
   while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
 });
@@ -44,6 +46,26 @@ describe('personal data retention', () => {
     expect(erasure).toMatchObject({ actor: 'dpo:jsmith', source: 'sdk', data: { erased: [{ hash, kind: 'phone' }] } });
     expect((await box.store.verify()).ok).toBe(true);
     expect(fileBytes(db)).not.toContain('7911123456');
+  });
+
+  it('erases her number on its own within an hour of its retention ending, without anyone calling erasePersonalData', async () => {
+    // Only the periodic timers are faked: the bridge's jobs run when the test moves them on, and its clock says when it is.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let now = Date.UTC(2026, 10, 27, 12);
+    const box = await openSandbox({ clock: { now: () => now }, personalDataRetentionMs: 7 * DAY });
+    sandboxes.push(box);
+    const call = await box.start({ flow: 'callback', citizen: { phoneNumber: '+44 7911 123456', browser: true } });
+    await call.end();
+    const hash = call.timeline()[0]!.data.citizenPhoneNumberHash as string;
+
+    now += 7 * DAY;
+    await vi.advanceTimersByTimeAsync(HOUR - 1);
+    await box.bridge.idle();
+    expect(await box.store.getPersonalData(hash)).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    await box.bridge.idle();
+    expect(await box.store.getPersonalData(hash)).toBeNull();
+    expect(await box.store.readEntries({ type: 'personal-data.erased' })).toMatchObject([{ actor: 'sdk:retention', data: { erased: [{ hash, kind: 'phone' }] } }]);
   });
 
   it('refuses an erasure by nobody and a retention that is not a positive duration', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createConnection, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookHandler, webhookServerOptions, type WebhookHandlerOptions } from '../../src/index.js';
+import { createWebhookHandler, webhookServerOptions, type Bridge, type WebhookHandlerOptions } from '../../src/index.js';
 import { openSandbox, type Sandbox } from '../support/sandbox.js';
 import { rawExchange } from '../support/webhook-transports.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/testing/index.js';
@@ -76,6 +76,33 @@ describe('the node:http listener on the wire', () => {
     expect(statusOf(wire)).toBe(408);
     expect(wire).toMatch(/\r\nconnection: close\r\n/i);
     expect(wire).toContain('{"error":"BODY_TIMEOUT"}');
+  });
+
+  it('answers 413 to a chunked body without Content-Length once it passes the limit, closes the connection, and hands nothing on', async () => {
+    box = await openSandbox();
+    const handed: string[] = [];
+    const counting: Pick<Bridge, 'handleWebhook'> = {
+      handleWebhook: (provider, request) => {
+        handed.push(provider);
+        return box!.bridge.handleWebhook(provider, request);
+      },
+    };
+    server = createServer(webhookServerOptions(), createWebhookHandler(counting, { maxBodyBytes: 1000 }));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const chunk = `{"test":"${'x'.repeat(1200)}"}`;
+    // The final zero-length chunk never comes: the server must not wait for it, and must close the connection itself.
+    const head = 'POST /webhooks/daily HTTP/1.1\r\nHost: bridge.test\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const wire = await rawExchange(port, `${head}${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    expect(statusOf(wire)).toBe(413);
+    expect(wire).toMatch(/\r\nconnection: close\r\n/i);
+    expect(wire).toContain('{"error":"PAYLOAD_TOO_LARGE"}');
+    expect(handed).toEqual([]);
+    // The same body within the limit does reach the bridge, so the count above could have moved.
+    const small = '{"test":"test"}';
+    const ping = await rawExchange(port, `${head.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}${small.length.toString(16)}\r\n${small}\r\n0\r\n\r\n`);
+    expect(statusOf(ping)).toBe(200);
+    expect(handed).toEqual(['daily']);
   });
 
   it('gives Node server options that cut headers off after 10 s and check every second', () => {

@@ -100,6 +100,23 @@ describe('holding the log to the checkpoints it signed', () => {
     }
   });
 
+  it('refuses a checkpoint entry whose size counts itself or later entries, rather than reading past the log', async () => {
+    // Entry 3 can only sign entries 0 to 2: a size of 4 would cover itself, 9 entries not yet written.
+    for (const size of [4, 5, 9]) {
+      const store = memoryStore();
+      await fill(store, 3);
+      await logForged(store, { size, root: otherRoot });
+      await fill(store, 5);
+      expect(await verifyAgainstLoggedCheckpoints(store), `size ${size}`).toMatchObject({
+        ok: false,
+        reason: 'checkpoint-malformed',
+        firstBadIndex: 3,
+        checkpointIndex: 3,
+        detail: 'entry 3 no longer holds a signed checkpoint of the entries before it',
+      });
+    }
+  });
+
   it('accepts a smaller tree signed after a larger one (two servers signing at once), and still checks its root', async () => {
     const store = memoryStore();
     await fill(store, 4);

@@ -97,9 +97,21 @@ describe('inclusion proofs (RFC 9162 §2.1.3)', () => {
     expect(verifyInclusionProof({ ...claim, rootHash: flipped(claim.rootHash, 255) })).toBe(false);
   });
 
+  it.each([1, 2, 4, 8])('is false for index n of an n-leaf tree (n = %i), though the hashes line up as for leaf 0', (n) => {
+    // Past a perfect tree the walk sees index n exactly as it sees leaf 0 (n's low bits are all zero), so
+    // leaf 0's path reaches the root: only the index check tells the two apart.
+    const leaf0 = inclusionClaim(0, n);
+    expect(verifyInclusionProof(leaf0)).toBe(true);
+    expect(verifyInclusionProof({ ...leaf0, leafIndex: n })).toBe(false);
+  });
+
+  it('is false for an index past the size whose path would reach the root (index 3 of a 2-leaf tree)', () => {
+    const leaf1 = inclusionClaim(1, 2);
+    expect(verifyInclusionProof(leaf1)).toBe(true);
+    expect(verifyInclusionProof({ ...leaf1, leafIndex: 3 })).toBe(false);
+  });
+
   it.each([
-    ['the index equals the size', { leafIndex: 8 }],
-    ['the index is past the size', { leafIndex: 9 }],
     ['the tree is empty', { leafIndex: 0, treeSize: 0, proof: [] }],
     ['the index is negative', { leafIndex: -1 }],
     ['the index is fractional', { leafIndex: 4.5 }],
@@ -179,6 +191,19 @@ describe('consistency proofs (RFC 9162 §2.1.4)', () => {
     const rewritten = createMerkleProver([...LEAVES.slice(0, 2), leafHash(utf8('C')), ...LEAVES.slice(3)]);
     const claim = { size1: 4, size2: 8, root1: rootOf(4), root2: rewritten.root(8), proof: rewritten.consistencyProof(4, 8) };
     expect(verifyConsistencyProof(claim)).toBe(false);
+  });
+
+  it('between equal sizes compares the two roots and nothing else, as RFC 9162 leaves it', () => {
+    // §2.1.4.1 defines PROOF(m, D[m]) as SUBPROOF(m, D[m], true) = {}, and §2.1.4.2's algorithm is only for
+    // 0 < first < second (its step 1 fails an empty path): two heads of one size agree when their roots do.
+    const anyRoot = leafHash(utf8('a root no tree here has'));
+    expect(verifyConsistencyProof({ size1: 6, size2: 6, root1: anyRoot, root2: Uint8Array.from(anyRoot), proof: [] })).toBe(true);
+    expect(verifyConsistencyProof({ size1: 6, size2: 6, root1: anyRoot, root2: flipped(anyRoot, 255), proof: [] })).toBe(false);
+    // A path that §2.1.4.2's steps would accept for first = second = 3 (node(c, D[0:2]) is the root of 3)
+    // is still refused: the only proof between equal sizes is the empty one.
+    const walked = { size1: 3, size2: 3, root1: rootOf(3), root2: rootOf(3), proof: [LEAVES[2]!, rootOf(2)] };
+    expect(toHex(nodeHash(rootOf(2), LEAVES[2]!))).toBe(ROOTS[3]);
+    expect(verifyConsistencyProof(walked)).toBe(false);
   });
 
   it('accepts equal sizes only with an empty proof and equal roots', () => {

@@ -47,6 +47,36 @@ describe('numeric provider times', () => {
     expect(normalizeProviderTime({ value: 1700000000.5, unit: 'seconds' })).toBe('2023-11-14T22:13:20.500Z');
   });
 
+  it.each([
+    [1700000000.1236, '2023-11-14T22:13:20.123Z'],
+    [1700000000.9999, '2023-11-14T22:13:20.999Z'],
+    [1700000000.9995, '2023-11-14T22:13:20.999Z'],
+    [1700000000.0009, '2023-11-14T22:13:20.000Z'],
+    [1700000000.9999996, '2023-11-14T22:13:20.999Z'],
+    [1700000000.123, '2023-11-14T22:13:20.123Z'],
+  ])('drops the digits of %s s beyond milliseconds, never rounding up', (value, expected) => {
+    expect(normalizeProviderTime({ value })).toBe(expected);
+    expect(normalizeProviderTime({ value, unit: 'seconds' })).toBe(expected);
+    expect(normalizeProviderTime({ value: String(value) })).toBe(expected);
+  });
+
+  it.each([
+    ['1700000000.1236', '2023-11-14T22:13:20.123Z'],
+    // More digits than a double holds: read as written, where Number() would round to …21.000.
+    ['1700000000.99999999999', '2023-11-14T22:13:20.999Z'],
+    ['1700000000123.9999999', '2023-11-14T22:13:20.123Z'],
+    ['1700000000.0000001', '2023-11-14T22:13:20.000Z'],
+  ])('reads the numeric string %j digit by digit', (value, expected) => {
+    expect(normalizeProviderTime({ value })).toBe(expected);
+  });
+
+  it('drops digits beyond milliseconds of a time just before 2000 rather than rounding it into range', () => {
+    // 946684799.9999 s is 1999-12-31T23:59:59.999Z: still before 2000, so still implausible.
+    expectInvalid({ value: 946684799.9999 });
+    expectInvalid({ value: '946684799.9999999999' });
+    expectInvalid({ value: 946684799999.9, unit: 'milliseconds' });
+  });
+
   it('reads numeric strings, with surrounding spaces', () => {
     expect(normalizeProviderTime({ value: '1700000000' })).toBe(T1700);
     expect(normalizeProviderTime({ value: '1700000000123' })).toBe('2023-11-14T22:13:20.123Z');

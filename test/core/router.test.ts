@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterCapabilities, AdapterHealth, CallAdapter } from '../../src/core/adapter.js';
 import type { DeviceLease } from '../../src/core/audit/store.js';
-import { decideRoute, deviceHandle, orderByPreference, type RouteRequest } from '../../src/core/routing/router.js';
+import { fallbackFailure } from '../../src/core/calls/call-view.js';
+import { decideRoute, deviceHandle, orderByPreference, type RouteDecision, type RouteRequest } from '../../src/core/routing/router.js';
 import type { OpsRoom } from '../../src/core/types.js';
 
 interface FakeOptions {
@@ -437,5 +438,33 @@ describe('per-platform access and device readiness', () => {
     const decision = await decideRoute(request({ adapters: [adapter], rooms: [room('r1', { facetime: 'a@example.test' })], caller: { platform: 'android', browser: true } }));
     expect(decision.kind).toBe('phone-fallback');
     expect(decision.rejected[0]).toMatchObject({ reason: 'device-unready', detail: expect.stringContaining('pool unreadable') });
+  });
+});
+
+describe('the failure code of a phone fallback', () => {
+  const fallbackOf = async (overrides: Partial<RouteRequest>) => {
+    const decision = await decideRoute(request({ caller: { apps: [] }, acquireLease: leases(['r1', 'r2']).acquire, ...overrides }));
+    if (decision.kind !== 'phone-fallback') throw new Error('expected a phone fallback');
+    return { reasons: decision.rejected.map((r) => r.reason), code: fallbackFailure(decision).code };
+  };
+
+  it('is DEVICE_BUSY only when every candidate passed over was a busy device', async () => {
+    const rooms = [room('r1', { daily: 'd1' }), room('r2', { daily: 'd2' })];
+    expect(await fallbackOf({ adapters: [fakeAdapter('daily')], rooms })).toEqual({ reasons: ['device-busy', 'device-busy'], code: 'DEVICE_BUSY' });
+  });
+
+  it.each([
+    ['a room without a handle', [fakeAdapter('daily')], [room('r1', { daily: 'd1' }), room('r2', { zoom: 'z2' })], 'no-handle'],
+    ['an unhealthy provider', [fakeAdapter('zoom', { health: async () => ({ ok: false }) }), fakeAdapter('daily')], [room('r1', { daily: 'd1', zoom: 'z1' })], 'provider-unhealthy'],
+    ['a provider the caller cannot use', [fakeAdapter('whatsapp', { capabilities: { access: 'app' } }), fakeAdapter('daily')], [room('r1', { daily: 'd1', whatsapp: 'w1' })], 'caller-cannot-use'],
+    ['a device that is not ready', [{ ...fakeAdapter('zoom'), checkDevice: async () => 'no links left' }, fakeAdapter('daily')], [room('r1', { daily: 'd1', zoom: 'z1' })], 'device-unready'],
+  ])('is NO_ROUTE when a busy device is mixed with %s', async (_name, adapters, rooms, other) => {
+    const { reasons, code } = await fallbackOf({ adapters, rooms });
+    expect(reasons).toEqual(expect.arrayContaining(['device-busy', other]));
+    expect(code).toBe('NO_ROUTE');
+  });
+
+  it('is NO_ROUTE when nothing was passed over at all (no rooms)', async () => {
+    expect(await fallbackOf({ adapters: [fakeAdapter('daily')], rooms: [] })).toEqual({ reasons: [], code: 'NO_ROUTE' });
   });
 });

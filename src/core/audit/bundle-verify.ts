@@ -98,7 +98,8 @@ function checkBundle(bundle: EvidenceBundle, trusted: NoteVerifier | undefined):
     if (entry.verificationId !== bundle.verificationId) {
       return fail('foreign-entry', `entry ${index} belongs to ${entry.verificationId ?? 'no verification'}, not ${bundle.verificationId}`, index);
     }
-    if (index <= previous) return fail('order', `entry ${index} comes after entry ${previous}: entries must be in increasing index order`, index);
+    if (index === previous) return fail('order', `entry ${index} appears twice: each entry is in a bundle once`, index);
+    if (index < previous) return fail('order', `entry ${index} comes after entry ${previous}: entries must be in increasing index order`, index);
     previous = index;
   }
 
