@@ -11,6 +11,7 @@ import {
   checkLeaseFence,
   entryColumns,
   MerkleFrontier,
+  sameHash,
   prepareAppend,
   verifyStoredRowPages,
   type StoredRow,
@@ -112,9 +113,14 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
     if (fence) checkLeaseFence(fence, await leases.latestEpochForWrite(client, fence.deviceId));
     const columns = entryColumns(prepared.entry);
+    // The entry and the tree's edge after it, in one statement: one round trip under the append lock.
     await client.query(
-      `INSERT INTO ${tables.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `WITH entry AS (
+         INSERT INTO ${tables.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       )
+       INSERT INTO ${tables.edge} (id, size, hashes) VALUES (1, $1::bigint + 1, $13)
+       ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes`,
       [
         columns.idx,
         columns.verification_id,
@@ -128,6 +134,7 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         columns.data,
         Buffer.from(prepared.leafHash),
         Buffer.from(prepared.rootAfter),
+        Buffer.from(prepared.frontier.edgeBytes()),
       ],
     );
     // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
@@ -138,7 +145,19 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
 
   async function syncFrontier(client: PoolClient, size: number): Promise<MerkleFrontier> {
     if (size === frontier.size) return frontier;
-    return extended(client, size > frontier.size ? frontier : new MerkleFrontier());
+    return (await storedEdge(client, size)) ?? extended(client, size > frontier.size ? frontier : new MerkleFrontier());
+  }
+
+  // The stored edge, trusted only when it is of that size and gives the root recorded with the last entry;
+  // a log written before the edge was kept, or an edited edge, is replayed from the leaves instead.
+  async function storedEdge(db: Pool | PoolClient, size?: number): Promise<MerkleFrontier | undefined> {
+    const { rows } = await db.query<{ size: string; hashes: Buffer; tree_root: Buffer }>(
+      `SELECT e.size, e.hashes, a.tree_root FROM ${tables.edge} e JOIN ${tables.entries} a ON a.idx = e.size - 1 WHERE e.id = 1`,
+    );
+    const row = rows[0];
+    if (row === undefined || (size !== undefined && Number(row.size) !== size)) return undefined;
+    const edge = MerkleFrontier.fromEdge(Number(row.size), row.hashes);
+    return edge && sameHash(edge.root(), row.tree_root) ? edge : undefined;
   }
 
   // Committed entries never change, so their leaf hashes may be read with or without the append lock.
@@ -160,9 +179,9 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
       if (options.fence) assertLeaseFence(options.fence);
       if (options.call) assertCallChange(input, options.call);
       const prepared = await run('append', async (pool, leases) => {
-        // A process's first append rebuilds the tree from every leaf hash: that is done before taking the
-        // append lock, so a long log does not keep the other servers waiting; under the lock only the rest is read.
-        if (frontier.size === 0) adopt(await extended(pool, frontier));
+        // A process's first append reads the stored edge, or without one rebuilds the tree from every leaf
+        // hash, before taking the append lock, so the other servers do not wait; under the lock only the rest is read.
+        if (frontier.size === 0) adopt((await storedEdge(pool)) ?? (await extended(pool, frontier)));
         return inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, options));
       });
       adopt(prepared.frontier);

@@ -273,7 +273,7 @@ describePostgres('postgres store', (url) => {
         const appended = await Promise.all(stores.map((s, i) => s.append(input(i), T0)));
         expect(appended.map((e) => e.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
         const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'calls', 'device_leases', 'personal_data']);
+        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'calls', 'device_leases', 'personal_data', 'tree_edge']);
       });
     });
 
@@ -290,7 +290,7 @@ describePostgres('postgres store', (url) => {
           // pg's pool calls query with a callback; everything but the store's INSERT passes straight through.
           (client as { query: unknown }).query = (...args: unknown[]) => {
             const [text] = args;
-            if (typeof text !== 'string' || !text.trimStart().startsWith('INSERT INTO') || !text.includes('audit_entries')) return query(...args);
+            if (typeof text !== 'string' || !text.includes('INSERT INTO') || !text.includes('.audit_entries (idx')) return query(...args);
             return query("SELECT current_setting('synchronous_commit') AS s").then((result) => {
               seenDuringInsert.push(result.rows[0].s as string);
               return query(...args);
@@ -415,6 +415,35 @@ describePostgres('postgres store', (url) => {
         await expectBridgeError(s.readEntries({ verificationId: 'ver-0' }), 'AUDIT_TAMPERED');
         expect((await s.readEntries({ limit: 4 })).map((e) => e.index)).toEqual([0, 1, 2, 3]);
         expect(await s.verify()).toMatchObject({ ok: false, firstBadIndex: 4, reason: 'altered' });
+      });
+
+      describe('the tree edge kept with the log', () => {
+        async function logOf(size: number): Promise<string> {
+          const schema = newSchema();
+          const s = store({ connectionString: url, schema });
+          for (let i = 0; i < size; i += 1) await s.append(input(i), T0);
+          return schema;
+        }
+
+        it('lets a new process append without reading the leaf hashes', async () => {
+          const schema = await logOf(13);
+          // Spoil every stored leaf hash but the last: a store that replayed them would build on a wrong tree.
+          await adminQuery(`UPDATE "${schema}".audit_entries SET leaf_hash = decode(repeat('00', 32), 'hex') WHERE idx < 12`);
+          const s = store({ connectionString: url, schema });
+          const entry = await s.append(input(13), T0);
+          const [row] = await adminQuery<{ tree_root: Buffer }>(`SELECT tree_root FROM "${schema}".audit_entries WHERE idx = 13`);
+          expect(toHex(row!.tree_root)).toBe(expectedRootHex([...(await s.readEntries({ limit: 13 })), entry]));
+        });
+
+        it('replays the leaves when the edge is missing (a log from before it was kept) or does not match the log', async () => {
+          for (const sql of ['DELETE FROM $edge', `UPDATE $edge SET hashes = decode(repeat('00', length(hashes)), 'hex')`, 'UPDATE $edge SET size = 12']) {
+            const schema = await logOf(13);
+            await adminQuery(sql.replace('$edge', `"${schema}".tree_edge`));
+            const s = store({ connectionString: url, schema });
+            await s.append(input(13), T0);
+            expect(await s.verify(), sql).toMatchObject({ ok: true, entries: 14 });
+          }
+        });
       });
 
       describe('in a log longer than one page of verify', () => {

@@ -14,6 +14,7 @@ export interface Tables {
   leases: string;
   personalData: string;
   calls: string;
+  edge: string;
 }
 
 /** Checks a schema name and quotes the store's tables in it. */
@@ -22,7 +23,7 @@ export function tablesIn(schema: string): Tables {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
   }
-  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls` };
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge` };
 }
 
 /**
@@ -63,6 +64,12 @@ export function schemaSql(tables: Tables): string[] {
     `CREATE INDEX IF NOT EXISTS audit_entries_by_type ON ${tables.entries} (type, idx)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${PROVIDER_EVENT_INDEX} ON ${tables.entries} (provider, provider_event_id)
       WHERE provider_event_id IS NOT NULL`,
+    // The tree's right edge after the last entry, written with each entry, so a starting process reads O(log n) hashes.
+    `CREATE TABLE IF NOT EXISTS ${tables.edge} (
+      id integer PRIMARY KEY CHECK (id = 1),
+      size bigint NOT NULL,
+      hashes bytea NOT NULL
+    )`,
     `CREATE TABLE IF NOT EXISTS ${tables.personalData} (
       hash text PRIMARY KEY,
       kind text NOT NULL,
