@@ -12,7 +12,7 @@ import {
   parseLocation,
   parseOfficer,
   parseReason,
-  text,
+  cleanText,
 } from '../../src/core/validation.js';
 
 function thrown(run: () => unknown): unknown {
@@ -106,13 +106,20 @@ describe('parseOfficer', () => {
     expectInvalid(() => parseOfficer('4721AB'));
   });
 
-  it.each(['Jane\nSmith', 'Jane\u0000Smith', 'Jane\u0007', 'Jane\u007fSmith', 'Jane\u0085Smith', 'Jane\u2028Smith', 'Jane\u2029Smith', 'Jane\tSmith'])(
-    'rejects control characters in the name: %j',
-    (name) => {
-      const error = expectInvalid(() => parseOfficer({ ...OFFICER, name }));
-      expect(error.details).toEqual({ field: 'officer.name' });
-    },
-  );
+  it.each([
+    ['Jane\nSmith', 'U+000A'],
+    ['Jane\u0000Smith', 'U+0000'],
+    ['Jane\u0007', 'U+0007'],
+    ['Jane\u007fSmith', 'U+007F'],
+    ['Jane\u0085Smith', 'U+0085'],
+    ['Jane\u2028Smith', 'U+2028'],
+    ['Jane\u2029Smith', 'U+2029'],
+    ['Jane\tSmith', 'U+0009'],
+    ['Jane\u202eSmith', 'U+202E'],
+  ])('rejects control characters in the name: %j', (name, codePoint) => {
+    const error = expectInvalid(() => parseOfficer({ ...OFFICER, name }));
+    expect(error.details).toEqual({ field: 'officer.name', codePoint });
+  });
 
   it('bounds name and force lengths', () => {
     expectInvalid(() => parseOfficer({ ...OFFICER, name: 'J' }));
@@ -147,8 +154,8 @@ describe('parseReason', () => {
     expectInvalid(() => parseReason(undefined));
   });
 
-  it('text() reports the field it was given', () => {
-    const error = expectInvalid(() => text(5, 'some.field', 1, 2));
+  it('cleanText() reports the field it was given', () => {
+    const error = expectInvalid(() => cleanText(5, 'some.field', { min: 1, max: 2 }));
     expect(error.details).toEqual({ field: 'some.field' });
   });
 });
@@ -230,7 +237,8 @@ describe('parseOutcome', () => {
     expectInvalid(() => parseOutcome({ ...good, supervisor: undefined as unknown as OutcomeInput['supervisor'] }));
     expectInvalid(() => parseOutcome({ ...good, supervisor: { collarNumber: 'PS-12', name: 'Sgt Patel' } }));
     expectInvalid(() => parseOutcome({ ...good, supervisor: { collarNumber: 'PS12', name: 'S' } }));
-    expectInvalid(() => parseOutcome({ ...good, note: 'line one\nline two' }));
+    expectInvalid(() => parseOutcome({ ...good, note: 'line one\u2028line two' }));
+    expectInvalid(() => parseOutcome({ ...good, note: 'line one\u0000line two' }));
     expectInvalid(() => parseOutcome(null as unknown as OutcomeInput));
   });
 });
