@@ -3,12 +3,14 @@ import { BridgeError, type ErrorCode } from '../../src/core/errors.js';
 import { parseOutcome, type OutcomeInput } from '../../src/core/outcome.js';
 import { createPersonalDataHasher } from '../../src/core/personal-data.js';
 import { newVerificationId, newVerificationReference, parseVerificationReference } from '../../src/core/reference.js';
+import { parseStartInput, type StartVerificationInput } from '../../src/core/start-input.js';
 import { FLOWS } from '../../src/core/types.js';
 import {
   MAX_REASON_LENGTH,
   MIN_REASON_LENGTH,
   parseE164,
   parseFlow,
+  parseIdentifier,
   parseLocation,
   parseOfficer,
   parseReason,
@@ -338,5 +340,80 @@ describe('personal data hasher', () => {
     const before = hasher.hash('phone', '+447911123456');
     key.fill(0);
     expect(hasher.hash('phone', '+447911123456')).toBe(before);
+  });
+});
+
+describe('identifiers', () => {
+  it('refuses look-alikes that upper-case into the ASCII pattern', () => {
+    // 'ſ' (long s) and 'ı' (dotless i) upper-case to S and I.
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, collarNumber: '47ſ1' })).details).toEqual({ field: 'officer.collarNumber' });
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, warrantCardNumber: 'wc-ı23456' })).details).toEqual({ field: 'officer.warrantCardNumber' });
+  });
+
+  it('refuses an invisible character in a collar number rather than trimming it away', () => {
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, collarNumber: '\ufeff4721AB' })).details).toEqual({
+      field: 'officer.collarNumber',
+      codePoint: 'U+FEFF',
+    });
+  });
+
+  it('parseIdentifier keeps one clean line and bounds its length', () => {
+    expect(parseIdentifier(' cli:jsmith ', 'actor')).toBe('cli:jsmith');
+    expect(expectInvalid(() => parseIdentifier('cli:jsmith\r\n', 'actor')).details).toEqual({ field: 'actor', codePoint: 'U+000D' });
+    expect(expectInvalid(() => parseIdentifier('x'.repeat(129), 'actor')).details).toEqual({ field: 'actor', length: 129 });
+    expect(expectInvalid(() => parseIdentifier(7, 'deviceId')).details).toEqual({ field: 'deviceId' });
+  });
+
+  it('refuses a zero-width space inside a phone number that the phone library would skip', () => {
+    expect(expectInvalid(() => parseE164('+44\u200b7911123456', 'citizen.phoneNumber')).details).toEqual({
+      field: 'citizen.phoneNumber',
+      codePoint: 'U+200B',
+    });
+  });
+});
+
+describe('parseStartInput', () => {
+  const providers = new Set(['daily', 'facetime']);
+  const hasher = createPersonalDataHasher(new Uint8Array(32));
+  const valid: StartVerificationInput = {
+    officer: OFFICER,
+    reason: 'Checking on a report of a person in distress',
+    flow: 'citizen-device',
+    citizen: { platform: 'android', browser: true },
+  };
+  const parse = (input: unknown) => parseStartInput(input as StartVerificationInput, providers, hasher);
+
+  it('stores the NFC form of the officer, reason and location', () => {
+    const parsed = parse({ ...valid, officer: { ...OFFICER, name: 'Rene\u0301e Dupont' }, reason: 'Caf\u0065\u0301 owner reported a theft', location: { description: 'Outside the cafe\u0301' } });
+    expect(parsed.officer.name).toBe('Ren\u00e9e Dupont');
+    expect(parsed.reason).toBe('Caf\u00e9 owner reported a theft');
+    expect(parsed.location?.description).toBe('Outside the caf\u00e9');
+  });
+
+  it('refuses a newline or an invisible character in the actor, and defaults it from the collar number', () => {
+    expect(parse(valid).actor).toBe('officer:4721AB');
+    expect(parse({ ...valid, actor: ' app:frontline ' }).actor).toBe('app:frontline');
+    expect(expectInvalid(() => parse({ ...valid, actor: 'app:frontline\nsupervisor:PS1' })).details).toEqual({ field: 'actor', codePoint: 'U+000A' });
+    expect(expectInvalid(() => parse({ ...valid, actor: 'app:\u202efrontline' })).details).toEqual({ field: 'actor', codePoint: 'U+202E' });
+    expect(expectInvalid(() => parse({ ...valid, actor: null })).details).toEqual({ field: 'actor' });
+  });
+
+  it.each([null, 'room-a', 42, { 0: 'room-a' }])('refuses roomIds %j with INVALID_INPUT, not a TypeError', (roomIds) => {
+    expect(expectInvalid(() => parse({ ...valid, roomIds })).details).toEqual({ field: 'roomIds' });
+  });
+
+  it('checks each room id, naming its position', () => {
+    expect(parse({ ...valid, roomIds: [' room-a ', 'room-b'] }).roomIds).toEqual(['room-a', 'room-b']);
+    expect(expectInvalid(() => parse({ ...valid, roomIds: ['room-a', null] })).details).toEqual({ field: 'roomIds[1]' });
+    expect(expectInvalid(() => parse({ ...valid, roomIds: ['room\u200b-a'] })).details).toEqual({ field: 'roomIds[0]', codePoint: 'U+200B' });
+  });
+
+  it('names the caller fields under the side they describe, and refuses a citizen that is not an object', () => {
+    expect(expectInvalid(() => parse({ ...valid, citizen: { platform: 'amiga' } })).details).toEqual({ field: 'citizen.platform' });
+    expect(expectInvalid(() => parse({ ...valid, citizen: { apps: [{}] } })).details).toEqual({ field: 'citizen.apps' });
+    expect(expectInvalid(() => parse({ ...valid, flow: 'officer-device', officerDevice: { browser: 'yes' } })).details).toEqual({
+      field: 'officerDevice.browser',
+    });
+    expect(expectInvalid(() => parse({ ...valid, flow: 'officer-device', citizen: 'her' })).details).toEqual({ field: 'citizen' });
   });
 });
