@@ -73,7 +73,7 @@ const SUPERVISOR_SPOTS: Spot[] = [
 
 // Every refused class, the list first; a note keeps line feed and tab, so those are planted only in one-line fields.
 const REFUSED = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'];
-const REFUSED_EVERYWHERE = [...REFUSED, '\u0000', '\u001b', '\u007f', '\u0085', '\u009b', '\u2028', '\u2029', '\u00ad', '\u061c', '\u3164', '\ufe0f', '\u{e0041}', '\ud800', '\udfff', '\uffff'];
+const REFUSED_EVERYWHERE = [...REFUSED, '\u0000', '\u001b', '\u007f', '\u0085', '\u009b', '\u2028', '\u2029', '\u00ad', '\u061c', '\u3164', '\ufe0f', '\u{e0041}', '\u0600', '\ufff9', '\ud800', '\udfff', '\uffff'];
 const REFUSED_ON_ONE_LINE = [...REFUSED_EVERYWHERE, '\n', '\r', '\t'];
 
 /** What the log may never hold, stated apart from the code under test: every Cc but LF and tab, Cf, Zl, Zp, surrogates, noncharacters. */

@@ -23,8 +23,8 @@ const ISSUE_CODE_POINTS = [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x206
 const C0 = Array.from({ length: 0x20 }, (_, i) => i);
 const C1 = [0x7f, ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i)];
 // Other format and default-ignorable characters: soft hyphen, Arabic letter mark, Mongolian vowel separator,
-// left-to-right mark, Hangul filler, variation selector 16, a tag letter, an Arabic number sign.
-const OTHER_INVISIBLE = [0x00ad, 0x061c, 0x180e, 0x200e, 0x3164, 0xfe0f, 0xe0041, 0x0600];
+// left-to-right mark, Hangul filler, variation selector 16, a tag letter, an Arabic number sign, an interlinear annotation anchor.
+const OTHER_INVISIBLE = [0x00ad, 0x061c, 0x180e, 0x200e, 0x3164, 0xfe0f, 0xe0041, 0x0600, 0xfff9];
 
 describe('cleanText refuses what a reader would not see', () => {
   it.each(ISSUE_CODE_POINTS.map((c) => [hex(c), c]))('refuses %s in one-line text and in a note, naming the field and the character', (_, codePoint) => {
