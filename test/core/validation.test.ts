@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { checkRooms } from '../../src/core/bridge-config.js';
 import { BridgeError, type ErrorCode } from '../../src/core/errors.js';
+import { checkOfficer, inMemoryOfficerDirectory } from '../../src/core/officer-directory.js';
 import { parseOutcome, type OutcomeInput } from '../../src/core/outcome.js';
 import { createPersonalDataHasher } from '../../src/core/personal-data.js';
 import { newVerificationId, newVerificationReference, parseVerificationReference } from '../../src/core/reference.js';
@@ -415,5 +417,33 @@ describe('parseStartInput', () => {
       field: 'officerDevice.browser',
     });
     expect(expectInvalid(() => parse({ ...valid, flow: 'officer-device', citizen: 'her' })).details).toEqual({ field: 'citizen' });
+  });
+});
+
+describe('text the force supplies', () => {
+  const officer = { collarNumber: '4721AB', warrantCardNumber: 'WC-123456', name: 'Jane Smith', force: 'Test Constabulary' };
+  const roster = (name: string, photoRef?: string) =>
+    inMemoryOfficerDirectory([{ collarNumber: '4721AB', warrantCardNumber: 'WC-123456', name, onDuty: true, ...(photoRef ? { photoRef } : {}) }]);
+
+  it('treats a roster record holding a refused character as an unavailable directory, and reports why', async () => {
+    for (const directory of [roster('Jane\u202eSmith'), roster('Jane Smith', 'hr://photos/\u200b4721')]) {
+      const errors: unknown[] = [];
+      expect(await checkOfficer(directory, officer, (error) => errors.push(error))).toEqual({ status: 'directory-unavailable', flagged: true });
+      expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT' })]);
+    }
+  });
+
+  it('logs the NFC form of the roster name', async () => {
+    const check = await checkOfficer(roster('Rene\u0301e Dupont'), { ...officer, name: 'Ren\u00e9e Dupont' }, () => undefined);
+    expect(check).toMatchObject({ status: 'on-duty', rosterName: 'Ren\u00e9e Dupont' });
+  });
+
+  it('refuses a room name or device handle holding a refused character as INVALID_CONFIG, and trims handles', () => {
+    const room = { id: 'room-a', name: 'Ops room A', publishedPhoneNumber: '+442072221234', device: { id: 'room-a-device', handles: { daily: ' room-a ' } } };
+    const providers = new Set(['daily']);
+    expect(checkRooms([room], providers)[0]!.device.handles).toEqual({ daily: 'room-a' });
+    expectCode(() => checkRooms([{ ...room, name: 'Ops room \u202eA' }], providers), 'INVALID_CONFIG');
+    expectCode(() => checkRooms([{ ...room, device: { ...room.device, handles: { daily: 'room-a\n' } } }], providers), 'INVALID_CONFIG');
+    expectCode(() => checkRooms([{ ...room, device: { ...room.device, handles: { daily: 7 as unknown as string } } }], providers), 'INVALID_CONFIG');
   });
 });
