@@ -1,7 +1,7 @@
 import type { CallState } from './call-state.js';
 import { invalidInput } from './errors.js';
-import { parseSupervisor, type Supervisor } from './outcome.js';
-import { text } from './validation.js';
+import { NOTE_RULES, parseSupervisor, type Supervisor } from './outcome.js';
+import { cleanText } from './text-hygiene.js';
 
 /**
  * What an ops-room operator can attest from what the device shows: for providers with no events
@@ -39,6 +39,6 @@ export function parseAttestation(input: AttestationInput): AttestationInput {
   return {
     fact: input.fact,
     supervisor: parseSupervisor(input.supervisor),
-    ...(input.note === undefined ? {} : { note: text(input.note, 'note', 1, 1000) }),
+    ...(input.note === undefined ? {} : { note: cleanText(input.note, 'note', NOTE_RULES) }),
   };
 }

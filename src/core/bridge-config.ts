@@ -1,7 +1,8 @@
 import { CALL_ADAPTER_SPECIFICATION_VERSION, type CallAdapter } from './adapter.js';
 import { BridgeError } from './errors.js';
 import { PROVIDER_IDS, type OpsRoom } from './types.js';
-import { parseE164, text } from './validation.js';
+import { cleanText } from './text-hygiene.js';
+import { parseE164 } from './validation.js';
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -47,15 +48,16 @@ export function checkRooms(rooms: readonly OpsRoom[], providers: Pick<ReadonlySe
     }
     if (deviceIds.has(device.id)) throw config(`device ${device.id} is in two rooms; each room has its own device`);
     deviceIds.add(device.id);
+    const handles: Record<string, string> = {};
     for (const [provider, handle] of Object.entries(device.handles ?? {})) {
       if (!providers.has(provider)) throw config(`${where}.device.handles names unknown provider ${provider}`);
-      if (typeof handle !== 'string' || handle.trim().length === 0) throw config(`${where}.device.handles.${provider} is empty`);
+      handles[provider] = asConfig(() => cleanText(handle, `${where}.device.handles.${provider}`, { min: 1, max: 256 }));
     }
     return {
       id: room.id,
-      name: asConfig(() => text(room.name, `${where}.name`, 1, 100)),
+      name: asConfig(() => cleanText(room.name, `${where}.name`, { min: 1, max: 100 })),
       publishedPhoneNumber: asConfig(() => parseE164(room.publishedPhoneNumber, `${where}.publishedPhoneNumber`)),
-      device: { id: device.id, handles: { ...device.handles } },
+      device: { id: device.id, handles },
     };
   });
 }

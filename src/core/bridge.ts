@@ -139,10 +139,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     handleWebhook: (provider, request) =>
       ingress.handleWebhook(provider, { ...request, receivedAtMs: request.receivedAtMs ?? now() }, (rejected) => emitter.emit('webhook-rejected', rejected)),
     registerLinks: (provider, request) => registerLinks(provider, request, { adapterFor, append }),
-    erasePersonalData: ({ actor }) => eraseExpiredPersonalData(store, append, { actor, nowMs: now() }),
-    lookUpReference: (reference, { actor }) => lookUpReference(store, append, { reference, actor, nowMs: now() }),
+    // Options are read inside, never destructured here: a missing one is INVALID_INPUT, not a TypeError.
+    erasePersonalData: (request) => eraseExpiredPersonalData(store, append, { actor: request?.actor, nowMs: now() }),
+    lookUpReference: (reference, lookup) => lookUpReference(store, append, { reference, actor: lookup?.actor, nowMs: now() }),
     readLog: (readOptions) => readAuditLog(store, append, readOptions),
-    verifyLog: ({ actor }) => verifyAuditLog(store, append, { actor }),
+    verifyLog: (request) => verifyAuditLog(store, append, request),
     signCheckpoint: () => sealer.signCheckpoint(),
     on: (event, listener) => emitter.on(event, listener),
     idle: () => work.idle(),

@@ -1,3 +1,4 @@
+import { cleanText } from './text-hygiene.js';
 import type { Officer } from './types.js';
 
 /** What the force's duty roster says about one officer. */
@@ -40,8 +41,8 @@ export interface OfficerCheck {
 }
 
 /**
- * Looks the officer up. A failing directory gives `directory-unavailable` (flagged, never a pass) and
- * its error goes to `onError`: the citizen still gets her call, the ops room learns the roster is down.
+ * Looks the officer up. A failing directory, or a record holding text the log refuses, gives
+ * `directory-unavailable` (flagged, never a pass) and its error goes to `onError`: the citizen still gets her call, the ops room learns the roster is down.
  */
 export async function checkOfficer(
   directory: OfficerDirectory | undefined,
@@ -51,7 +52,8 @@ export async function checkOfficer(
   if (directory === undefined) return { status: 'not-checked', flagged: false };
   let record: OfficerRecord | null;
   try {
-    record = await directory.lookup({ collarNumber: officer.collarNumber, warrantCardNumber: officer.warrantCardNumber });
+    const found = await directory.lookup({ collarNumber: officer.collarNumber, warrantCardNumber: officer.warrantCardNumber });
+    record = found === null ? null : cleanRecord(found);
   } catch (error) {
     onError(error);
     return { status: 'directory-unavailable', flagged: true };
@@ -60,6 +62,13 @@ export async function checkOfficer(
   const known = { rosterName: record.name, ...(record.photoRef === undefined ? {} : { photoRef: record.photoRef }) };
   if (normaliseName(record.name) !== normaliseName(officer.name)) return { status: 'name-mismatch', flagged: true, ...known };
   return { status: record.onDuty ? 'on-duty' : 'off-duty', flagged: !record.onDuty, ...known };
+}
+
+// The roster's name and photo reference go into the log beside the officer's: the same rules hold for them.
+function cleanRecord(record: OfficerRecord): OfficerRecord {
+  const name = cleanText(record.name, 'officerDirectory.name', { min: 1, max: 200 });
+  const photoRef = record.photoRef === undefined ? {} : { photoRef: cleanText(record.photoRef, 'officerDirectory.photoRef', { min: 1, max: 1000 }) };
+  return { ...record, name, ...photoRef };
 }
 
 /** An in-memory directory for tests and the sandbox demo; identifiers are matched case-insensitively. */

@@ -1,5 +1,9 @@
 import { invalidInput } from './errors.js';
-import { parseCollarNumber, text } from './validation.js';
+import { cleanText, type TextRules } from './text-hygiene.js';
+import { parseCollarNumber } from './validation.js';
+
+/** A supervisor's note on an outcome or attestation: free text that may run over lines. */
+export const NOTE_RULES: TextRules = { min: 1, max: 1000, multiline: true };
 
 /** The supervisor's verdict on the officer. */
 export type Outcome = 'verified' | 'not-verified' | 'inconclusive';
@@ -42,7 +46,7 @@ export function parseOutcome(input: OutcomeInput): OutcomeInput {
   return {
     supervisor: parseSupervisor(input.supervisor),
     outcome: input.outcome,
-    ...(input.note === undefined ? {} : { note: text(input.note, 'note', 1, 1000) }),
+    ...(input.note === undefined ? {} : { note: cleanText(input.note, 'note', NOTE_RULES) }),
   };
 }
 
@@ -51,5 +55,5 @@ export function parseSupervisor(value: unknown): Supervisor {
   const supervisor = value as Partial<Supervisor> | undefined;
   if (typeof supervisor !== 'object' || supervisor === null) throw invalidInput('supervisor is required', { field: 'supervisor' });
   const collarNumber = parseCollarNumber(supervisor.collarNumber, 'supervisor.collarNumber');
-  return { collarNumber, name: text(supervisor.name, 'supervisor.name', 2, 100) };
+  return { collarNumber, name: cleanText(supervisor.name, 'supervisor.name', { min: 2, max: 100 }) };
 }

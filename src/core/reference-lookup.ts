@@ -2,10 +2,10 @@ import type { LogWriter } from './audit/access.js';
 import type { AuditEntry } from './audit/entry.js';
 import type { BridgeStore } from './audit/store.js';
 import type { CallState } from './call-state.js';
-import { invalidInput } from './errors.js';
 import type { OfficerCheck } from './officer-directory.js';
 import { parseVerificationReference } from './reference.js';
 import type { Officer } from './types.js';
+import { parseIdentifier } from './validation.js';
 
 /**
  * What a reference lookup found. A reference works once: after a `found`, the next lookup says
@@ -41,23 +41,21 @@ export async function lookUpReference(
   write: LogWriter,
   options: { reference: string; actor: string; nowMs: number },
 ): Promise<ReferenceLookup> {
-  if (typeof options.actor !== 'string' || options.actor.trim().length === 0) {
-    throw invalidInput('a reference lookup needs an actor: who is looking', { field: 'actor' });
-  }
-  const reference = parseVerificationReference(options.reference);
+  const actor = parseIdentifier(options.actor, 'actor');
+  const reference = parseVerificationReference(parseIdentifier(options.reference, 'reference', 64));
   // References are unique only among unexpired ones, so the newest verification carrying it is the one meant.
   const call = await store.findCall({ reference });
   const entries = call === null ? [] : await store.readEntries({ verificationId: call.verificationId });
   const created = entries.find((e) => e.type === 'verification.created');
-  if (call === null || created === undefined) return logged(write, options.actor, { outcome: 'unknown', reference });
+  if (call === null || created === undefined) return logged(write, actor, { outcome: 'unknown', reference });
   const verificationId = call.verificationId;
   const expiresAt = String(created.data.referenceExpiresAt);
   const base = { reference, verificationId, referenceExpiresAt: expiresAt };
   if (entries.some((e) => e.type === 'reference.looked-up' && e.data.outcome === 'found')) {
-    return logged(write, options.actor, { ...base, outcome: 'already-used' });
+    return logged(write, actor, { ...base, outcome: 'already-used' });
   }
-  if (options.nowMs > Date.parse(expiresAt)) return logged(write, options.actor, { ...base, outcome: 'expired' });
-  return logged(write, options.actor, {
+  if (options.nowMs > Date.parse(expiresAt)) return logged(write, actor, { ...base, outcome: 'expired' });
+  return logged(write, actor, {
     ...base,
     outcome: 'found',
     officer: created.data.officer as unknown as Officer,
@@ -71,7 +69,7 @@ async function logged(write: LogWriter, actor: string, lookup: Omit<ReferenceLoo
   const entry = await write({
     type: 'reference.looked-up',
     source: 'operator',
-    actor: actor.trim(),
+    actor,
     ...(lookup.verificationId === undefined ? {} : { verificationId: lookup.verificationId }),
     data: { reference: lookup.reference, outcome: lookup.outcome },
   });

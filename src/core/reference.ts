@@ -16,7 +16,7 @@ export function parseVerificationReference(input: string): string {
   const compact = input.toUpperCase().replace(/[\s-]/g, '');
   const candidate = `${compact.slice(0, 3)}-${compact.slice(3)}`;
   if (!REFERENCE_PATTERN.test(candidate)) {
-    throw invalidInput(`"${input}" is not a verification reference (three characters, a dash, three characters)`);
+    throw invalidInput(`"${input}" is not a verification reference (three characters, a dash, three characters)`, { field: 'reference' });
   }
   return candidate;
 }

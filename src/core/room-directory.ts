@@ -3,6 +3,7 @@ import { canonicalJson } from './audit/entry.js';
 import { checkRooms } from './bridge-config.js';
 import { isInstant } from './clock.js';
 import { BridgeError, invalidInput } from './errors.js';
+import { cleanText } from './text-hygiene.js';
 import type { OpsRoom } from './types.js';
 
 /** The first line of every published directory, so a note signed for something else never reads as one. */
@@ -27,12 +28,10 @@ export type RoomDirectoryOpening = { ok: true; directory: RoomDirectory } | { ok
  * not one the force signed.
  */
 export function publishRoomDirectory(directory: RoomDirectory, signer: NoteSigner): string {
-  if (typeof directory.force !== 'string' || directory.force.trim().length === 0 || /[\n\r]/.test(directory.force)) {
-    throw invalidInput('force must be a one-line name', { field: 'force' });
-  }
+  const force = cleanText(directory.force, 'force', { min: 1, max: 200 });
   if (!isInstant(directory.issuedAt)) throw invalidInput('issuedAt must be an ISO 8601 UTC instant', { field: 'issuedAt' });
   const rooms = asInput(() => checkRooms(directory.rooms, anyProvider));
-  return signNote(`${ROOM_DIRECTORY_FORMAT}\n${directory.force.trim()}\n${directory.issuedAt}\n${canonicalJson(rooms)}\n`, signer);
+  return signNote(`${ROOM_DIRECTORY_FORMAT}\n${force}\n${directory.issuedAt}\n${canonicalJson(rooms)}\n`, signer);
 }
 
 /** Verifies a published directory with the force's verifier key (text or parsed); never throws for a bad note. */

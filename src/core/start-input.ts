@@ -2,7 +2,7 @@ import { invalidInput } from './errors.js';
 import type { PersonalDataHasher } from './personal-data.js';
 import { capabilitiesFromUserAgent } from './user-agent.js';
 import type { CallerCapabilities, EncounterLocation, Flow, Officer, Platform } from './types.js';
-import { parseE164, parseFlow, parseLocation, parseOfficer, parseReason } from './validation.js';
+import { parseE164, parseFlow, parseIdentifier, parseLocation, parseOfficer, parseReason } from './validation.js';
 
 /** What a police app passes to start a verification. */
 export interface StartVerificationInput {
@@ -34,7 +34,7 @@ export type CallerInput = CallerCapabilities & { userAgent?: string };
 export interface ParsedStart {
   /** The officer, identifiers upper-cased. */
   officer: Officer;
-  /** The stated reason, trimmed. */
+  /** The stated reason, NFC-normalised and trimmed. */
   reason: string;
   /** Where, if given. */
   location?: EncounterLocation;
@@ -66,14 +66,16 @@ export function parseStartInput(
   const officer = parseOfficer(input.officer);
   const flow = parseFlow(input.flow);
   const citizen = input.citizen ?? {};
-  const { caller, inferred } = parseCaller(flow === 'officer-device' ? (input.officerDevice ?? {}) : citizen, providers);
+  if (typeof citizen !== 'object' || citizen === null) throw invalidInput('citizen must be an object', { field: 'citizen' });
+  const callerField = flow === 'officer-device' ? 'officerDevice' : 'citizen';
+  const { caller, inferred } = parseCaller(flow === 'officer-device' ? (input.officerDevice ?? {}) : citizen, callerField, providers);
   const parsed: ParsedStart = {
     officer,
     reason: parseReason(input.reason),
     flow,
     caller,
     callerInferred: inferred,
-    actor: input.actor ?? `officer:${officer.collarNumber}`,
+    actor: input.actor === undefined ? `officer:${officer.collarNumber}` : parseIdentifier(input.actor, 'actor'),
   };
   const location = parseLocation(input.location);
   if (location) parsed.location = location;
@@ -84,17 +86,22 @@ export function parseStartInput(
     parsed.citizenPhoneNumber = parseE164(citizen.phoneNumber, 'citizen.phoneNumber');
     parsed.citizenPhoneNumberHash = personalData.hash('phone', parsed.citizenPhoneNumber);
   }
-  if (input.roomIds !== undefined) parsed.roomIds = [...input.roomIds];
+  if (input.roomIds !== undefined) parsed.roomIds = parseRoomIds(input.roomIds);
   return parsed;
 }
 
-function parseCaller(value: CallerInput, providers: ReadonlySet<string>): { caller: CallerCapabilities; inferred: boolean } {
-  if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
+function parseRoomIds(value: unknown): string[] {
+  if (!Array.isArray(value)) throw invalidInput('roomIds must be a list of room ids', { field: 'roomIds' });
+  return value.map((id, i) => parseIdentifier(id, `roomIds[${i}]`, 64));
+}
+
+function parseCaller(value: CallerInput, field: string, providers: ReadonlySet<string>): { caller: CallerCapabilities; inferred: boolean } {
+  if (typeof value !== 'object' || value === null) throw invalidInput(`${field} capabilities must be an object`, { field });
   const { userAgent, ...given } = value;
   if (userAgent !== undefined && (typeof userAgent !== 'string' || userAgent.length > 1024)) {
-    throw invalidInput('userAgent must be the text of a User-Agent header', { field: 'userAgent' });
+    throw invalidInput('userAgent must be the text of a User-Agent header', { field: `${field}.userAgent` });
   }
-  const explicit = parseCapabilities(given, providers);
+  const explicit = parseCapabilities(given, field, providers);
   const inferred = userAgent === undefined ? undefined : capabilitiesFromUserAgent(userAgent);
   if (inferred === undefined) return { caller: explicit, inferred: false };
   const apps = [...new Set([...(inferred.apps ?? []), ...(explicit.apps ?? [])])].filter((app) => providers.has(app));
@@ -105,22 +112,22 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function parseCapabilities(value: CallerCapabilities, providers: ReadonlySet<string>): CallerCapabilities {
-  if (typeof value !== 'object' || value === null) throw invalidInput('caller capabilities must be an object');
+function parseCapabilities(value: CallerCapabilities, field: string, providers: ReadonlySet<string>): CallerCapabilities {
   const capabilities: CallerCapabilities = {};
   if (value.platform !== undefined) {
-    if (!PLATFORMS.includes(value.platform)) throw invalidInput(`platform must be one of ${PLATFORMS.join(', ')}`, { field: 'platform' });
+    if (!PLATFORMS.includes(value.platform)) throw invalidInput(`platform must be one of ${PLATFORMS.join(', ')}`, { field: `${field}.platform` });
     capabilities.platform = value.platform;
   }
   if (value.apps !== undefined) {
-    if (!Array.isArray(value.apps)) throw invalidInput('apps must be a list of provider ids', { field: 'apps' });
-    for (const app of value.apps) {
-      if (!providers.has(app)) throw invalidInput(`apps names unknown provider ${String(app)}`, { field: 'apps' });
-    }
+    if (!Array.isArray(value.apps)) throw invalidInput('apps must be a list of provider ids', { field: `${field}.apps` });
+    value.apps.forEach((app: unknown, i) => {
+      // Only names of registered providers pass, so nothing else of the app's text reaches the log here.
+      if (typeof app !== 'string' || !providers.has(app)) throw invalidInput(`apps[${i}] is not a known provider`, { field: `${field}.apps` });
+    });
     capabilities.apps = [...value.apps];
   }
   if (value.browser !== undefined) {
-    if (typeof value.browser !== 'boolean') throw invalidInput('browser must be true or false', { field: 'browser' });
+    if (typeof value.browser !== 'boolean') throw invalidInput('browser must be true or false', { field: `${field}.browser` });
     capabilities.browser = value.browser;
   }
   return capabilities;

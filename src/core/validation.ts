@@ -1,23 +1,30 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { invalidInput } from './errors.js';
+import { cleanText } from './text-hygiene.js';
 import { FLOWS, type EncounterLocation, type Flow, type Officer } from './types.js';
+
+export { cleanText, type TextRules } from './text-hygiene.js';
 
 /** Shortest stated reason accepted: a word or two is not a reason a citizen can weigh. */
 export const MIN_REASON_LENGTH = 10;
 /** Longest stated reason accepted. */
 export const MAX_REASON_LENGTH = 500;
 
-const COLLAR_NUMBER = /^[A-Z0-9]{1,10}$/;
-const WARRANT_CARD_NUMBER = /^[A-Z0-9][A-Z0-9-]{2,19}$/;
-// Printable text only: control characters could forge lines in anything that renders the log.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * Longest identifier (actor, verification, room or device id) accepted, in code points: half the 256
+ * UTF-16 units a log entry's `actor` may hold, so even astral characters fit.
+ */
+export const MAX_IDENTIFIER_LENGTH = 128;
+
+// Tested before upper-casing: `ſ` and `ı` upper-case to S and I, which would let a look-alike through.
+const COLLAR_NUMBER = /^[A-Za-z0-9]{1,10}$/;
+const WARRANT_CARD_NUMBER = /^[A-Za-z0-9][A-Za-z0-9-]{2,19}$/;
 
 /** Parses an E.164 phone number (`+447911123456`), or throws INVALID_INPUT naming the field. */
 export function parseE164(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !value.trim().startsWith('+')) {
-    throw invalidInput(`${field} must be an international phone number starting with +`, { field });
-  }
-  const parsed = parsePhoneNumberFromString(value.trim());
+  const trimmed = cleanText(value, field, { min: 1, max: 64 });
+  if (!trimmed.startsWith('+')) throw invalidInput(`${field} must be an international phone number starting with +`, { field });
+  const parsed = parsePhoneNumberFromString(trimmed);
   if (!parsed || !parsed.isValid()) throw invalidInput(`${field} is not a valid phone number`, { field });
   return parsed.number;
 }
@@ -36,8 +43,8 @@ export function parseOfficer(value: unknown): Officer {
   return {
     collarNumber,
     warrantCardNumber,
-    name: text(raw.name, 'officer.name', 2, 100),
-    force: text(raw.force, 'officer.force', 2, 100),
+    name: cleanText(raw.name, 'officer.name', { min: 2, max: 100 }),
+    force: cleanText(raw.force, 'officer.force', { min: 2, max: 100 }),
   };
 }
 
@@ -48,7 +55,12 @@ export function parseCollarNumber(value: unknown, field: string): string {
 
 /** Validates the officer's stated reason for the encounter. */
 export function parseReason(value: unknown): string {
-  return text(value, 'reason', MIN_REASON_LENGTH, MAX_REASON_LENGTH);
+  return cleanText(value, 'reason', { min: MIN_REASON_LENGTH, max: MAX_REASON_LENGTH });
+}
+
+/** Validates an identifier the app passes (actor, verification, room or device id, provider name): one clean line, trimmed. */
+export function parseIdentifier(value: unknown, field: string, max = MAX_IDENTIFIER_LENGTH): string {
+  return cleanText(value, field, { min: 1, max });
 }
 
 /** Validates an optional encounter location. */
@@ -62,7 +74,7 @@ export function parseLocation(value: unknown): EncounterLocation | undefined {
     location.longitude = bounded(raw.longitude, 'location.longitude', -180, 180);
   }
   if (raw.accuracyMetres !== undefined) location.accuracyMetres = bounded(raw.accuracyMetres, 'location.accuracyMetres', 0, 100_000);
-  if (raw.description !== undefined) location.description = text(raw.description, 'location.description', 1, 200);
+  if (raw.description !== undefined) location.description = cleanText(raw.description, 'location.description', { min: 1, max: 200 });
   if (Object.keys(location).length === 0) throw invalidInput('location needs coordinates or a description', { field: 'location' });
   return location;
 }
@@ -73,22 +85,10 @@ export function parseFlow(value: unknown): Flow {
   return value as Flow;
 }
 
-/** Validates a short printable string with length bounds, trimming it. */
-export function text(value: unknown, field: string, min: number, max: number): string {
-  if (typeof value !== 'string') throw invalidInput(`${field} must be text`, { field });
-  const trimmed = value.trim();
-  if (CONTROL_CHARACTERS.test(trimmed)) throw invalidInput(`${field} contains control characters`, { field });
-  if (trimmed.length < min || trimmed.length > max) {
-    throw invalidInput(`${field} must be ${min} to ${max} characters long`, { field, length: trimmed.length });
-  }
-  return trimmed;
-}
-
 function identifier(value: unknown, field: string, pattern: RegExp, description: string): string {
-  if (typeof value !== 'string') throw invalidInput(`${field} must be text`, { field });
-  const normalised = value.trim().toUpperCase();
-  if (!pattern.test(normalised)) throw invalidInput(`${field} must be ${description}`, { field });
-  return normalised;
+  const trimmed = cleanText(value, field, { min: 1, max: MAX_IDENTIFIER_LENGTH });
+  if (!pattern.test(trimmed)) throw invalidInput(`${field} must be ${description}`, { field });
+  return trimmed.toUpperCase();
 }
 
 function bounded(value: unknown, field: string, min: number, max: number): number {

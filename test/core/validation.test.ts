@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { checkRooms } from '../../src/core/bridge-config.js';
 import { BridgeError, type ErrorCode } from '../../src/core/errors.js';
+import { checkOfficer, inMemoryOfficerDirectory } from '../../src/core/officer-directory.js';
 import { parseOutcome, type OutcomeInput } from '../../src/core/outcome.js';
 import { createPersonalDataHasher } from '../../src/core/personal-data.js';
 import { newVerificationId, newVerificationReference, parseVerificationReference } from '../../src/core/reference.js';
+import { parseStartInput, type StartVerificationInput } from '../../src/core/start-input.js';
 import { FLOWS } from '../../src/core/types.js';
 import {
   MAX_REASON_LENGTH,
   MIN_REASON_LENGTH,
   parseE164,
   parseFlow,
+  parseIdentifier,
   parseLocation,
   parseOfficer,
   parseReason,
-  text,
+  cleanText,
 } from '../../src/core/validation.js';
 
 function thrown(run: () => unknown): unknown {
@@ -106,13 +110,20 @@ describe('parseOfficer', () => {
     expectInvalid(() => parseOfficer('4721AB'));
   });
 
-  it.each(['Jane\nSmith', 'Jane\u0000Smith', 'Jane\u0007', 'Jane\u007fSmith', 'Jane\u0085Smith', 'Jane\u2028Smith', 'Jane\u2029Smith', 'Jane\tSmith'])(
-    'rejects control characters in the name: %j',
-    (name) => {
-      const error = expectInvalid(() => parseOfficer({ ...OFFICER, name }));
-      expect(error.details).toEqual({ field: 'officer.name' });
-    },
-  );
+  it.each([
+    ['Jane\nSmith', 'U+000A'],
+    ['Jane\u0000Smith', 'U+0000'],
+    ['Jane\u0007', 'U+0007'],
+    ['Jane\u007fSmith', 'U+007F'],
+    ['Jane\u0085Smith', 'U+0085'],
+    ['Jane\u2028Smith', 'U+2028'],
+    ['Jane\u2029Smith', 'U+2029'],
+    ['Jane\tSmith', 'U+0009'],
+    ['Jane\u202eSmith', 'U+202E'],
+  ])('rejects control characters in the name: %j', (name, codePoint) => {
+    const error = expectInvalid(() => parseOfficer({ ...OFFICER, name }));
+    expect(error.details).toEqual({ field: 'officer.name', codePoint });
+  });
 
   it('bounds name and force lengths', () => {
     expectInvalid(() => parseOfficer({ ...OFFICER, name: 'J' }));
@@ -147,8 +158,8 @@ describe('parseReason', () => {
     expectInvalid(() => parseReason(undefined));
   });
 
-  it('text() reports the field it was given', () => {
-    const error = expectInvalid(() => text(5, 'some.field', 1, 2));
+  it('cleanText() reports the field it was given', () => {
+    const error = expectInvalid(() => cleanText(5, 'some.field', { min: 1, max: 2 }));
     expect(error.details).toEqual({ field: 'some.field' });
   });
 });
@@ -230,7 +241,8 @@ describe('parseOutcome', () => {
     expectInvalid(() => parseOutcome({ ...good, supervisor: undefined as unknown as OutcomeInput['supervisor'] }));
     expectInvalid(() => parseOutcome({ ...good, supervisor: { collarNumber: 'PS-12', name: 'Sgt Patel' } }));
     expectInvalid(() => parseOutcome({ ...good, supervisor: { collarNumber: 'PS12', name: 'S' } }));
-    expectInvalid(() => parseOutcome({ ...good, note: 'line one\nline two' }));
+    expectInvalid(() => parseOutcome({ ...good, note: 'line one\u2028line two' }));
+    expectInvalid(() => parseOutcome({ ...good, note: 'line one\u0000line two' }));
     expectInvalid(() => parseOutcome(null as unknown as OutcomeInput));
   });
 });
@@ -330,5 +342,108 @@ describe('personal data hasher', () => {
     const before = hasher.hash('phone', '+447911123456');
     key.fill(0);
     expect(hasher.hash('phone', '+447911123456')).toBe(before);
+  });
+});
+
+describe('identifiers', () => {
+  it('refuses look-alikes that upper-case into the ASCII pattern', () => {
+    // 'ſ' (long s) and 'ı' (dotless i) upper-case to S and I.
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, collarNumber: '47ſ1' })).details).toEqual({ field: 'officer.collarNumber' });
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, warrantCardNumber: 'wc-ı23456' })).details).toEqual({ field: 'officer.warrantCardNumber' });
+  });
+
+  it('refuses an invisible character in a collar number rather than trimming it away', () => {
+    expect(expectInvalid(() => parseOfficer({ ...OFFICER, collarNumber: '\ufeff4721AB' })).details).toEqual({
+      field: 'officer.collarNumber',
+      codePoint: 'U+FEFF',
+    });
+  });
+
+  it('parseIdentifier keeps one clean line and bounds its length', () => {
+    expect(parseIdentifier(' cli:jsmith ', 'actor')).toBe('cli:jsmith');
+    expect(expectInvalid(() => parseIdentifier('cli:jsmith\r\n', 'actor')).details).toEqual({ field: 'actor', codePoint: 'U+000D' });
+    expect(expectInvalid(() => parseIdentifier('x'.repeat(129), 'actor')).details).toEqual({ field: 'actor', length: 129 });
+    expect(expectInvalid(() => parseIdentifier(7, 'deviceId')).details).toEqual({ field: 'deviceId' });
+  });
+
+  it('refuses a zero-width space inside a phone number that the phone library would skip', () => {
+    expect(expectInvalid(() => parseE164('+44\u200b7911123456', 'citizen.phoneNumber')).details).toEqual({
+      field: 'citizen.phoneNumber',
+      codePoint: 'U+200B',
+    });
+  });
+});
+
+describe('parseStartInput', () => {
+  const providers = new Set(['daily', 'facetime']);
+  const hasher = createPersonalDataHasher(new Uint8Array(32));
+  const valid: StartVerificationInput = {
+    officer: OFFICER,
+    reason: 'Checking on a report of a person in distress',
+    flow: 'citizen-device',
+    citizen: { platform: 'android', browser: true },
+  };
+  const parse = (input: unknown) => parseStartInput(input as StartVerificationInput, providers, hasher);
+
+  it('stores the NFC form of the officer, reason and location', () => {
+    const parsed = parse({ ...valid, officer: { ...OFFICER, name: 'Rene\u0301e Dupont' }, reason: 'Caf\u0065\u0301 owner reported a theft', location: { description: 'Outside the cafe\u0301' } });
+    expect(parsed.officer.name).toBe('Ren\u00e9e Dupont');
+    expect(parsed.reason).toBe('Caf\u00e9 owner reported a theft');
+    expect(parsed.location?.description).toBe('Outside the caf\u00e9');
+  });
+
+  it('refuses a newline or an invisible character in the actor, and defaults it from the collar number', () => {
+    expect(parse(valid).actor).toBe('officer:4721AB');
+    expect(parse({ ...valid, actor: ' app:frontline ' }).actor).toBe('app:frontline');
+    expect(expectInvalid(() => parse({ ...valid, actor: 'app:frontline\nsupervisor:PS1' })).details).toEqual({ field: 'actor', codePoint: 'U+000A' });
+    expect(expectInvalid(() => parse({ ...valid, actor: 'app:\u202efrontline' })).details).toEqual({ field: 'actor', codePoint: 'U+202E' });
+    expect(expectInvalid(() => parse({ ...valid, actor: null })).details).toEqual({ field: 'actor' });
+  });
+
+  it.each([null, 'room-a', 42, { 0: 'room-a' }])('refuses roomIds %j with INVALID_INPUT, not a TypeError', (roomIds) => {
+    expect(expectInvalid(() => parse({ ...valid, roomIds })).details).toEqual({ field: 'roomIds' });
+  });
+
+  it('checks each room id, naming its position', () => {
+    expect(parse({ ...valid, roomIds: [' room-a ', 'room-b'] }).roomIds).toEqual(['room-a', 'room-b']);
+    expect(expectInvalid(() => parse({ ...valid, roomIds: ['room-a', null] })).details).toEqual({ field: 'roomIds[1]' });
+    expect(expectInvalid(() => parse({ ...valid, roomIds: ['room\u200b-a'] })).details).toEqual({ field: 'roomIds[0]', codePoint: 'U+200B' });
+  });
+
+  it('names the caller fields under the side they describe, and refuses a citizen that is not an object', () => {
+    expect(expectInvalid(() => parse({ ...valid, citizen: { platform: 'amiga' } })).details).toEqual({ field: 'citizen.platform' });
+    expect(expectInvalid(() => parse({ ...valid, citizen: { apps: [{}] } })).details).toEqual({ field: 'citizen.apps' });
+    expect(expectInvalid(() => parse({ ...valid, flow: 'officer-device', officerDevice: { browser: 'yes' } })).details).toEqual({
+      field: 'officerDevice.browser',
+    });
+    expect(expectInvalid(() => parse({ ...valid, flow: 'officer-device', citizen: 'her' })).details).toEqual({ field: 'citizen' });
+  });
+});
+
+describe('text the force supplies', () => {
+  const officer = { collarNumber: '4721AB', warrantCardNumber: 'WC-123456', name: 'Jane Smith', force: 'Test Constabulary' };
+  const roster = (name: string, photoRef?: string) =>
+    inMemoryOfficerDirectory([{ collarNumber: '4721AB', warrantCardNumber: 'WC-123456', name, onDuty: true, ...(photoRef ? { photoRef } : {}) }]);
+
+  it('treats a roster record holding a refused character as an unavailable directory, and reports why', async () => {
+    for (const directory of [roster('Jane\u202eSmith'), roster('Jane Smith', 'hr://photos/\u200b4721')]) {
+      const errors: unknown[] = [];
+      expect(await checkOfficer(directory, officer, (error) => errors.push(error))).toEqual({ status: 'directory-unavailable', flagged: true });
+      expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT' })]);
+    }
+  });
+
+  it('logs the NFC form of the roster name', async () => {
+    const check = await checkOfficer(roster('Rene\u0301e Dupont'), { ...officer, name: 'Ren\u00e9e Dupont' }, () => undefined);
+    expect(check).toMatchObject({ status: 'on-duty', rosterName: 'Ren\u00e9e Dupont' });
+  });
+
+  it('refuses a room name or device handle holding a refused character as INVALID_CONFIG, and trims handles', () => {
+    const room = { id: 'room-a', name: 'Ops room A', publishedPhoneNumber: '+442072221234', device: { id: 'room-a-device', handles: { daily: ' room-a ' } } };
+    const providers = new Set(['daily']);
+    expect(checkRooms([room], providers)[0]!.device.handles).toEqual({ daily: 'room-a' });
+    expectCode(() => checkRooms([{ ...room, name: 'Ops room \u202eA' }], providers), 'INVALID_CONFIG');
+    expectCode(() => checkRooms([{ ...room, device: { ...room.device, handles: { daily: 'room-a\n' } } }], providers), 'INVALID_CONFIG');
+    expectCode(() => checkRooms([{ ...room, device: { ...room.device, handles: { daily: 7 as unknown as string } } }], providers), 'INVALID_CONFIG');
   });
 });

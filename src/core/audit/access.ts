@@ -1,5 +1,7 @@
 import type { JsonObject } from '../json.js';
 import { invalidInput } from '../errors.js';
+import { cleanText } from '../text-hygiene.js';
+import { parseIdentifier } from '../validation.js';
 import { verifyAgainstLoggedCheckpoints } from './checkpoint-audit.js';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
 import type { BridgeStore } from './store.js';
@@ -23,15 +25,15 @@ export interface ReadLogOptions {
 
 /** Logs a read (who, why, which verification) and then returns the entries, the read included. */
 export async function readAuditLog(store: BridgeStore, write: LogWriter, options: ReadLogOptions): Promise<AuditEntry[]> {
-  const actor = checkActor(options.actor);
+  const { actor, purpose, verificationId } = parseReadOptions(options);
   await write({
     type: 'audit.read',
     source: 'sdk',
     actor,
-    ...(options.verificationId === undefined ? {} : { verificationId: options.verificationId }),
-    data: { scope: options.verificationId ?? 'all', ...(options.purpose ? { purpose: options.purpose } : {}) },
+    ...(verificationId === undefined ? {} : { verificationId }),
+    data: { scope: verificationId ?? 'all', ...(purpose === undefined ? {} : { purpose }) },
   });
-  return store.readEntries(options.verificationId === undefined ? {} : { verificationId: options.verificationId });
+  return store.readEntries(verificationId === undefined ? {} : { verificationId });
 }
 
 /**
@@ -39,7 +41,7 @@ export async function readAuditLog(store: BridgeStore, write: LogWriter, options
  * logs that it was checked, by whom, and what was found.
  */
 export async function verifyAuditLog(store: BridgeStore, write: LogWriter, options: { actor: string }): Promise<AuditVerification> {
-  const actor = checkActor(options.actor);
+  const actor = parseActorOption(options);
   const result = await verifyAgainstLoggedCheckpoints(store);
   const found: JsonObject = result.ok
     ? { ok: true, entries: result.entries, root: result.root, checkpoints: result.checkpoints?.count ?? 0 }
@@ -54,9 +56,19 @@ export async function verifyAuditLog(store: BridgeStore, write: LogWriter, optio
   return result;
 }
 
-function checkActor(actor: unknown): string {
-  if (typeof actor !== 'string' || actor.trim().length === 0 || actor.length > 256) {
-    throw invalidInput('reading the log needs an actor: who is reading it', { field: 'actor' });
-  }
-  return actor.trim();
+/** Reads the `actor` of an options object the app passed, refusing a missing object or actor with INVALID_INPUT. */
+export function parseActorOption(options: unknown): string {
+  if (typeof options !== 'object' || options === null) throw invalidInput('an actor is needed: who is acting', { field: 'actor' });
+  return parseIdentifier((options as { actor?: unknown }).actor, 'actor');
+}
+
+function parseReadOptions(options: unknown): ReadLogOptions {
+  const actor = parseActorOption(options);
+  const raw = options as Record<string, unknown>;
+  return {
+    actor,
+    // An empty purpose says nothing, so it is left out rather than refused.
+    ...(raw.purpose === undefined || raw.purpose === '' ? {} : { purpose: cleanText(raw.purpose, 'purpose', { min: 1, max: 500 }) }),
+    ...(raw.verificationId === undefined ? {} : { verificationId: parseIdentifier(raw.verificationId, 'verificationId') }),
+  };
 }

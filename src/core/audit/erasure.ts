@@ -1,6 +1,5 @@
 import { formatInstant } from '../clock.js';
-import { invalidInput } from '../errors.js';
-import type { LogWriter } from './access.js';
+import { parseActorOption, type LogWriter } from './access.js';
 import type { BridgeStore } from './store.js';
 
 /** The entry type that records an erasure of personal data whose retention ended. */
@@ -12,15 +11,13 @@ export const ERASURE_ENTRY_TYPE = 'personal-data.erased';
  * Resolves to how many values were erased; nothing is logged when none were.
  */
 export async function eraseExpiredPersonalData(store: BridgeStore, write: LogWriter, options: { actor: string; nowMs: number }): Promise<number> {
-  if (typeof options.actor !== 'string' || options.actor.trim().length === 0) {
-    throw invalidInput('an erasure needs an actor: who or what ran it', { field: 'actor' });
-  }
+  const actor = parseActorOption(options);
   const erased = await store.erasePersonalData(options.nowMs);
   if (erased.length === 0) return 0;
   await write({
     type: ERASURE_ENTRY_TYPE,
     source: 'sdk',
-    actor: options.actor.trim(),
+    actor,
     data: { erased: erased.map((item) => ({ ...item })), retentionEndedBy: formatInstant(options.nowMs) },
   });
   return erased.length;

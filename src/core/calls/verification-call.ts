@@ -6,6 +6,7 @@ import { TypedEmitter } from '../emitter.js';
 import { BridgeError, invalidInput } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { parseOutcome, type OutcomeInput, type RecordedOutcome } from '../outcome.js';
+import { parseIdentifier } from '../validation.js';
 import type { PhoneFallback, RouteDecision } from '../routing/router.js';
 import type { OpsRoom, Verification } from '../types.js';
 import type { CallFields } from './call-record.js';
@@ -242,6 +243,7 @@ export class VerificationCall {
    */
   end(options: { actor?: string } = {}): Promise<EndResult> {
     return this.writer.serial(async () => {
+      const actor = parseEndOptions(options);
       if (this.state === 'ended') {
         const logged = this.loggedCleanup();
         if (logged !== undefined) return { providerCleanup: logged };
@@ -251,7 +253,7 @@ export class VerificationCall {
         type: 'call.ended',
         source: 'sdk',
         provider: this.provider,
-        ...(options.actor === undefined ? {} : { actor: options.actor }),
+        ...(actor === undefined ? {} : { actor }),
         data: { endedBy: 'sdk' },
       });
       return { providerCleanup };
@@ -377,4 +379,10 @@ export class VerificationCall {
   private forwardTo(target: CallState | undefined): CallState | undefined {
     return target !== undefined && isAhead(this.state, target) && canTransition(this.state, target) ? target : undefined;
   }
+}
+
+function parseEndOptions(options: unknown): string | undefined {
+  if (typeof options !== 'object' || options === null) throw invalidInput('end takes an options object', { field: 'options' });
+  const { actor } = options as { actor?: unknown };
+  return actor === undefined ? undefined : parseIdentifier(actor, 'actor');
 }
