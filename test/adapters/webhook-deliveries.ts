@@ -1,5 +1,9 @@
 import { createHmac } from 'node:crypto';
-import type { WebhookRequest } from '../../src/index.js';
+import { agora } from '../../src/adapters/agora.js';
+import { daily } from '../../src/adapters/daily.js';
+import { teams } from '../../src/adapters/teams.js';
+import { zoom } from '../../src/adapters/zoom.js';
+import type { CallAdapter, WebhookRequest, WebhookSecrets } from '../../src/index.js';
 
 /**
  * Deliveries as each signing provider makes them, signed here with node:crypto from the provider's
@@ -83,3 +87,23 @@ export const SIGNED_PROVIDERS: readonly SignedProvider[] = [
     unsigned: () => request('teams', {}, teamsBody(undefined)),
   },
 ];
+
+/** The provider's adapter, configured in full (so health() speaks of the secrets alone), with its webhook secret option set to `secrets`. */
+export function adapterWith(provider: SignedProvider['provider'], secrets: WebhookSecrets | undefined): CallAdapter {
+  switch (provider) {
+    case 'daily':
+      return daily({ apiKey: 'k', webhookSecret: secrets });
+    case 'zoom':
+      return zoom({ accountId: 'a', clientId: 'c', clientSecret: 's', webhookSecretToken: secrets });
+    case 'agora':
+      return agora({
+        appId: 'a'.repeat(32),
+        appCertificate: 'b'.repeat(32),
+        joinPageUrl: 'https://ops.example.police.uk/join',
+        tokenBuilder: { buildTokenWithUid: () => 'token' },
+        webhookSecret: secrets,
+      });
+    case 'teams':
+      return teams({ tenantId: 't', clientId: 'c', clientSecret: 's', clientState: secrets });
+  }
+}

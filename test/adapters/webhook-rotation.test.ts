@@ -1,38 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agora } from '../../src/adapters/agora.js';
 import { daily } from '../../src/adapters/daily.js';
 import { teams } from '../../src/adapters/teams.js';
-import { zoom } from '../../src/adapters/zoom.js';
-import { createBridge, type CallAdapter, type WebhookSecrets } from '../../src/index.js';
+import { createBridge } from '../../src/index.js';
 import memoryStore from '../../src/stores/memory.js';
 import { startDailyFake, startTeamsFake, startWebhookReceiver } from '../../src/testing/index.js';
-import { NEW_SECRET, OLD_SECRET, OTHER_SECRET, SIGNED_PROVIDERS, type SignedProvider } from './webhook-deliveries.js';
+import { adapterWith, NEW_SECRET, OLD_SECRET, OTHER_SECRET, SIGNED_PROVIDERS } from './webhook-deliveries.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closers.length > 0) await closers.pop()!();
 });
-
-/** The provider's adapter, configured in full (so health() speaks of the secrets alone), with its webhook secret option set to `secrets`. */
-function adapterWith(provider: SignedProvider['provider'], secrets: WebhookSecrets | undefined): CallAdapter {
-  switch (provider) {
-    case 'daily':
-      return daily({ apiKey: 'k', webhookSecret: secrets });
-    case 'zoom':
-      return zoom({ accountId: 'a', clientId: 'c', clientSecret: 's', webhookSecretToken: secrets });
-    case 'agora':
-      return agora({
-        appId: 'a'.repeat(32),
-        appCertificate: 'b'.repeat(32),
-        joinPageUrl: 'https://ops.example.police.uk/join',
-        tokenBuilder: { buildTokenWithUid: () => 'token' },
-        webhookSecret: secrets,
-      });
-    case 'teams':
-      return teams({ tenantId: 't', clientId: 'c', clientSecret: 's', clientState: secrets });
-  }
-}
 
 const ENV_VARIABLE = { daily: 'DAILY_WEBHOOK_SECRET', zoom: 'ZOOM_WEBHOOK_SECRET_TOKEN', agora: 'AGORA_WEBHOOK_SECRET', teams: 'TEAMS_CLIENT_STATE' } as const;
 
