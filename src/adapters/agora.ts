@@ -6,6 +6,7 @@ import {
   formatInstant,
   invalidInput,
   providerTimeToEpochMs,
+  webhookRefused,
   type AdapterHealth,
   type AdapterHttpSettings,
   type CallAdapter,
@@ -15,10 +16,11 @@ import {
   type ProviderCallRef,
   type WebhookRequest,
   type WebhookResult,
+  type WebhookSecrets,
 } from '../index.js';
 import { agoraChannelUids, newAgoraChannel, tokenExpiryOfChannel } from './agora/channel.js';
 import { normaliseAgoraNotification, parseAgoraNotification } from './agora/events.js';
-import { AGORA_SIGNATURE_HEADER, AGORA_SIGNATURE_V2_HEADER, isAgoraSignatureValid } from './agora/signature.js';
+import { AGORA_SIGNATURE_HEADER, AGORA_SIGNATURE_V2_HEADER, agoraSigningSecret } from './agora/signature.js';
 import { agoraSettings } from './agora/settings.js';
 import { loadAgoraTokenLibrary, type AgoraRtcTokenBuilder } from './agora/token-library.js';
 
@@ -33,8 +35,11 @@ export interface AgoraAdapterOptions extends AdapterHttpSettings {
   appId?: string;
   /** The project's primary App Certificate, which signs tokens (32 hex characters). @default process.env.AGORA_APP_CERTIFICATE */
   appCertificate?: string;
-  /** The Notifications (NCS) secret from Agora Console, which signs callbacks. @default process.env.AGORA_WEBHOOK_SECRET */
-  webhookSecret?: string;
+  /**
+   * The Notifications (NCS) secret from Agora Console, which signs callbacks; during a rotation a list,
+   * newest first, every one accepted. @default process.env.AGORA_WEBHOOK_SECRET (commas separate several)
+   */
+  webhookSecret?: WebhookSecrets;
   /**
    * The app's page that joins with `agora-rtc-sdk-ng`; each side's link is this URL with `appId`, `channel`
    * and `uid` added to the query. The token is never put in the link. @default process.env.AGORA_JOIN_PAGE_URL
@@ -198,18 +203,21 @@ export function agora(options: AgoraAdapterOptions = {}): CallAdapter {
       const v1 = request.headers[AGORA_SIGNATURE_HEADER];
       const acceptSha1 = options.acceptSha1Signature === true;
       if (v2 === undefined && (v1 === undefined || !acceptSha1)) {
-        throw invalid('unsigned', v1 === undefined ? 'the delivery has no Agora-Signature-V2' : 'the delivery has only the SHA-1 Agora-Signature, which is not accepted');
+        const message = v1 === undefined ? 'the delivery has no Agora-Signature-V2' : 'the delivery has only the SHA-1 Agora-Signature, which is not accepted';
+        throw webhookRefused(PROVIDER_NAME, 'unsigned', message);
       }
-      const secret = settings.webhookSecret();
+      const secrets = settings.webhookSecrets();
       // When the SHA-256 signature is present it decides alone: a weaker signature cannot rescue a bad one.
-      const valid = v2 !== undefined ? isAgoraSignatureValid(secret, request.rawBody, v2, 'sha256') : isAgoraSignatureValid(secret, request.rawBody, v1!, 'sha1');
-      if (!valid) throw invalid('signature', `${v2 !== undefined ? 'Agora-Signature-V2' : 'Agora-Signature'} does not match the body`);
+      const [header, signature, algorithm] = v2 !== undefined ? (['Agora-Signature-V2', v2, 'sha256'] as const) : (['Agora-Signature', v1!, 'sha1'] as const);
+      if (agoraSigningSecret(secrets, request.rawBody, signature, algorithm) === undefined) {
+        throw webhookRefused(PROVIDER_NAME, 'signature', `${header} does not match the body under any configured secret`);
+      }
       const notification = parseAgoraNotification(request.rawBody);
       // No timestamp header exists, but `notifyMs` is signed and refreshed on every resend, so a genuine
       // delivery is always recent and a captured one replayed later is not.
       const toleranceMs = (options.webhookToleranceSeconds ?? 300) * 1000;
       if (Math.abs(request.receivedAtMs - notification.notifyMs) > toleranceMs) {
-        throw invalid('stale', `notifyMs is more than ${toleranceMs / 1000} s from now`);
+        throw webhookRefused(PROVIDER_NAME, 'stale', `notifyMs is more than ${toleranceMs / 1000} s from now`);
       }
       return normaliseAgoraNotification(notification);
     },
@@ -234,10 +242,6 @@ export function agora(options: AgoraAdapterOptions = {}): CallAdapter {
 }
 
 export default agora;
-
-function invalid(reason: 'unsigned' | 'stale' | 'signature', message: string): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `agora notification: ${message}`, { provider: PROVIDER_NAME, details: { reason } });
-}
 
 function unexpected(message: string): BridgeError {
   return new BridgeError('PROVIDER_REJECTED', `agora: ${message}`, { provider: PROVIDER_NAME });

@@ -5,6 +5,8 @@ import {
   createHealthTracker,
   createProviderHttpClient,
   providerTimeToEpochMs,
+  readWebhookSecrets,
+  webhookRefused,
   type AdapterHealth,
   type AdapterHttpSettings,
   type CallAdapter,
@@ -13,9 +15,10 @@ import {
   type ProviderTimeUnit,
   type WebhookRequest,
   type WebhookResult,
+  type WebhookSecrets,
 } from '../index.js';
 import { normaliseDailyEvent, parseDailyEnvelope } from './daily/events.js';
-import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, isDailySignatureValid } from './daily/signature.js';
+import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, dailySigningSecret } from './daily/signature.js';
 
 /** Provider id of this adapter. */
 export const PROVIDER_NAME = 'daily';
@@ -24,8 +27,11 @@ export const PROVIDER_NAME = 'daily';
 export interface DailyAdapterOptions extends AdapterHttpSettings {
   /** Daily REST API key. @default process.env.DAILY_API_KEY */
   apiKey?: string;
-  /** The webhook's base64 `hmac` secret, as given or chosen at `POST /v1/webhooks`. @default process.env.DAILY_WEBHOOK_SECRET */
-  webhookSecret?: string;
+  /**
+   * The webhook's base64 `hmac` secret, as given or chosen at `POST /v1/webhooks`; during a rotation a
+   * list, newest first, every one accepted. @default process.env.DAILY_WEBHOOK_SECRET (commas separate several)
+   */
+  webhookSecret?: WebhookSecrets;
   /** API root; point it at a fake or a proxy. @default 'https://api.daily.co/v1' */
   baseUrl?: string;
   /** Largest accepted gap between a webhook's timestamp and its receipt, in seconds. @default 300 */
@@ -152,21 +158,21 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
       if (signature === undefined || timestamp === undefined) {
         // Daily pings a new webhook URL once, unsigned (body UNCONFIRMED, seen as {"test": …}); it changes nothing.
         if (isVerificationPing(request.rawBody)) return { kind: 'ignored', reason: 'daily webhook verification ping' };
-        throw invalid('unsigned', 'the delivery has no X-Webhook-Signature or X-Webhook-Timestamp');
+        throw webhookRefused(PROVIDER_NAME, 'unsigned', 'the delivery has no X-Webhook-Signature or X-Webhook-Timestamp');
       }
-      const secret = required(options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret');
+      const secrets = webhookSecrets(options);
       let sentAtMs: number;
       try {
         sentAtMs = providerTimeToEpochMs({ value: timestamp, unit: options.webhookTimestampUnit ?? 'auto' });
       } catch (error) {
-        throw invalid('stale', 'X-Webhook-Timestamp is not a time', error);
+        throw webhookRefused(PROVIDER_NAME, 'stale', 'X-Webhook-Timestamp is not a time', error);
       }
       const toleranceMs = (options.webhookToleranceSeconds ?? 300) * 1000;
       if (Math.abs(request.receivedAtMs - sentAtMs) > toleranceMs) {
-        throw invalid('stale', `X-Webhook-Timestamp is more than ${toleranceMs / 1000} s from now`);
+        throw webhookRefused(PROVIDER_NAME, 'stale', `X-Webhook-Timestamp is more than ${toleranceMs / 1000} s from now`);
       }
-      if (!isDailySignatureValid(secret, timestamp, request.rawBody, signature)) {
-        throw invalid('signature', 'X-Webhook-Signature does not match the body');
+      if (dailySigningSecret(secrets, timestamp, request.rawBody, signature) === undefined) {
+        throw webhookRefused(PROVIDER_NAME, 'signature', 'X-Webhook-Signature does not match the body under any configured secret');
       }
       return normaliseDailyEvent(parseDailyEnvelope(request.rawBody));
     },
@@ -188,12 +194,19 @@ export default daily;
 
 function required(value: string | undefined, variable: string, option: string): string {
   const resolved = value ?? process.env[variable];
-  if (resolved === undefined || resolved.length === 0) {
-    throw new BridgeError('INVALID_CONFIG', `daily needs ${option} (or the ${variable} environment variable)`, {
-      provider: PROVIDER_NAME,
-    });
-  }
+  if (resolved === undefined || resolved.length === 0) throw notConfigured(option, variable);
   return resolved;
+}
+
+// Read on every delivery, so a secret added to the environment for a rotation counts without a restart.
+function webhookSecrets(options: DailyAdapterOptions): string[] {
+  const secrets = readWebhookSecrets(options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret', PROVIDER_NAME);
+  if (secrets === undefined) throw notConfigured('webhookSecret', 'DAILY_WEBHOOK_SECRET');
+  return secrets;
+}
+
+function notConfigured(option: string, variable: string): BridgeError {
+  return new BridgeError('INVALID_CONFIG', `daily needs ${option} (or the ${variable} environment variable)`, { provider: PROVIDER_NAME });
 }
 
 function missingSetting(options: DailyAdapterOptions): string | undefined {
@@ -203,7 +216,13 @@ function missingSetting(options: DailyAdapterOptions): string | undefined {
   ] as const) {
     if (!(value ?? process.env[variable])) return `daily is not configured: set ${option} or ${variable}`;
   }
-  return undefined;
+  // Present, but perhaps an empty list or an empty secret.
+  try {
+    webhookSecrets(options);
+    return undefined;
+  } catch (error) {
+    return `daily is not configured: ${(error as BridgeError).message.replace(/^daily /, '')}`;
+  }
 }
 
 function isVerificationPing(rawBody: Uint8Array): boolean {
@@ -213,10 +232,6 @@ function isVerificationPing(rawBody: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-function invalid(reason: 'unsigned' | 'stale' | 'signature', message: string, cause?: unknown): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `daily webhook: ${message}`, { provider: PROVIDER_NAME, details: { reason }, cause });
 }
 
 function unexpected(message: string): BridgeError {

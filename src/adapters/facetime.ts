@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   BridgeError,
   CALL_ADAPTER_SPECIFICATION_VERSION,
+  webhookRefused,
   type CallAdapter,
   type CreateCallRequest,
   type CreatedCall,
@@ -115,10 +116,8 @@ export function facetime(options: FaceTimeAdapterOptions = {}): FaceTimeAdapter 
     },
 
     async verifyWebhook(): Promise<WebhookResult> {
-      throw new BridgeError('WEBHOOK_INVALID', 'facetime sends no webhooks: nothing can be posted here genuinely', {
-        provider: PROVIDER_NAME,
-        details: { reason: 'no-webhooks' },
-      });
+      // Nothing could vouch for a delivery, so it counts as unsigned.
+      throw webhookRefused(PROVIDER_NAME, 'unsigned', 'facetime sends none, so nothing posted here can be genuine');
     },
 
     async health() {

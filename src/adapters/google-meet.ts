@@ -3,6 +3,7 @@ import {
   CALL_ADAPTER_SPECIFICATION_VERSION,
   createHealthTracker,
   providerTimeToEpochMs,
+  webhookRefused,
   type AdapterHealth,
   type AdapterHttpSettings,
   type CallAdapter,
@@ -151,10 +152,8 @@ export function googleMeet(options: GoogleMeetAdapterOptions = {}): CallAdapter 
     },
 
     async verifyWebhook(): Promise<WebhookResult> {
-      throw new BridgeError('WEBHOOK_INVALID', 'google-meet sends no webhooks to this adapter: its lifecycle is polled', {
-        provider: PROVIDER_NAME,
-        details: { reason: 'unexpected' },
-      });
+      // Nothing could vouch for a delivery, so it counts as unsigned.
+      throw webhookRefused(PROVIDER_NAME, 'unsigned', 'google-meet sends none to this adapter: its lifecycle is polled');
     },
 
     async health(): Promise<AdapterHealth> {

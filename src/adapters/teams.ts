@@ -6,6 +6,8 @@ import {
   createOAuthHttpClient,
   createProviderHttpClient,
   formatInstant,
+  readWebhookSecrets,
+  webhookRefused,
   type AdapterHealth,
   type AdapterHttpSettings,
   type CallAdapter,
@@ -14,10 +16,11 @@ import {
   type ProviderEvent,
   type WebhookRequest,
   type WebhookResult,
+  type WebhookSecrets,
 } from '../index.js';
 import { createMeetingRegistry, threadIdFromJoinWebUrl } from './teams/meetings.js';
 import { createNotificationEvents } from './teams/notification-events.js';
-import { assertClientState, parseNotifications, refused, validationReply, validationTokenOf } from './teams/notifications.js';
+import { assertClientState, parseNotifications, validationReply, validationTokenOf } from './teams/notifications.js';
 import { createSubscriptionClient, type CallRecordSubscription, type CallRecordSubscriptionRequest } from './teams/subscriptions.js';
 import { GRAPH_DEFAULT_SCOPE, issueClientCredentialsToken, issueFromCredential, type GraphTokenCredential } from './teams/token.js';
 
@@ -40,8 +43,12 @@ export interface TeamsAdapterOptions extends AdapterHttpSettings {
    * given, it is used instead of tenantId/clientId/clientSecret.
    */
   credential?: GraphTokenCredential;
-  /** The shared secret given to Graph at subscribe time and checked on every notification (max 128 characters). @default process.env.TEAMS_CLIENT_STATE */
-  clientState?: string;
+  /**
+   * The shared secret given to Graph at subscribe time and checked on every notification (max 128
+   * characters). During a rotation a list, newest first: notifications carrying any of them are accepted,
+   * and new subscriptions get the first. @default process.env.TEAMS_CLIENT_STATE (commas separate several)
+   */
+  clientState?: WebhookSecrets;
   /**
    * Entra object ids of the ops devices' Teams users. Call records organised by anyone else in the tenant
    * are ignored without reading them further. Users this process created meetings for count as well.
@@ -65,7 +72,7 @@ export interface TeamsAdapterOptions extends AdapterHttpSettings {
 /** The Teams adapter: the CallAdapter contract plus management of the call-record subscription. */
 export interface TeamsAdapter extends CallAdapter {
   /**
-   * Subscribes to the tenant's call records (`POST /v1.0/subscriptions`) with the adapter's clientState.
+   * Subscribes to the tenant's call records (`POST /v1.0/subscriptions`) with the adapter's first (newest) clientState.
    * Graph validates `notificationUrl` before it answers, so the bridge's webhook must already be served.
    */
   subscribe(request: CallRecordSubscriptionRequest): Promise<CallRecordSubscription>;
@@ -194,12 +201,12 @@ export function teams(options: TeamsAdapterOptions = {}): TeamsAdapter {
     async verifyWebhook(request: WebhookRequest): Promise<WebhookResult> {
       const validationToken = validationTokenOf(request.url);
       if (validationToken !== undefined) {
-        if (validationToken.length === 0) throw refused('malformed', 'the validation request has an empty validationToken');
+        if (validationToken.length === 0) throw webhookRefused(PROVIDER_NAME, 'malformed', 'the validation request has an empty validationToken');
         return { kind: 'reply', reply: validationReply(validationToken) };
       }
-      const clientState = required(options.clientState, 'TEAMS_CLIENT_STATE', 'clientState');
+      const clientStates = acceptedClientStates(options);
       const notifications = parseNotifications(request.rawBody);
-      assertClientState(notifications, clientState);
+      assertClientState(notifications, clientStates);
       const events: ProviderEvent[] = [];
       const skipped: string[] = [];
       for (const notification of notifications) {
@@ -226,7 +233,7 @@ export function teams(options: TeamsAdapterOptions = {}): TeamsAdapter {
       return health.status();
     },
 
-    subscribe: (request) => subscriptions.create(request, required(options.clientState, 'TEAMS_CLIENT_STATE', 'clientState')),
+    subscribe: (request) => subscriptions.create(request, acceptedClientStates(options)[0]!),
     renewSubscription: (id, lifetimeMinutes) => subscriptions.renew(id, lifetimeMinutes),
     deleteSubscription: (id) => subscriptions.remove(id),
   };
@@ -236,10 +243,19 @@ export default teams;
 
 function required(value: string | undefined, variable: string, option: string): string {
   const resolved = value ?? process.env[variable];
-  if (resolved === undefined || resolved.length === 0) {
-    throw new BridgeError('INVALID_CONFIG', `teams needs ${option} (or the ${variable} environment variable)`, { provider: PROVIDER_NAME });
-  }
+  if (resolved === undefined || resolved.length === 0) throw notConfigured(option, variable);
   return resolved;
+}
+
+// Read on every use, so a clientState added to the environment for a rotation counts without a restart.
+function acceptedClientStates(options: TeamsAdapterOptions): string[] {
+  const clientStates = readWebhookSecrets(options.clientState, 'TEAMS_CLIENT_STATE', 'clientState', PROVIDER_NAME);
+  if (clientStates === undefined) throw notConfigured('clientState', 'TEAMS_CLIENT_STATE');
+  return clientStates;
+}
+
+function notConfigured(option: string, variable: string): BridgeError {
+  return new BridgeError('INVALID_CONFIG', `teams needs ${option} (or the ${variable} environment variable)`, { provider: PROVIDER_NAME });
 }
 
 // Without a way to get a token it cannot create a meeting; without clientState its Graph timings would be refused.
@@ -257,7 +273,13 @@ function missingSetting(options: TeamsAdapterOptions): string | undefined {
   for (const [value, variable, option] of settings) {
     if (!(value ?? process.env[variable])) return `teams is not configured: set ${option} or ${variable}`;
   }
-  return undefined;
+  // Present, but perhaps an empty list or an empty secret.
+  try {
+    acceptedClientStates(options);
+    return undefined;
+  } catch (error) {
+    return `teams is not configured: ${(error as BridgeError).message.replace(/^teams /, '')}`;
+  }
 }
 
 function unexpected(message: string): BridgeError {

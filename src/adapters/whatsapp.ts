@@ -3,6 +3,7 @@ import {
   BridgeError,
   CALL_ADAPTER_SPECIFICATION_VERSION,
   parseE164,
+  webhookRefused,
   type CallAdapter,
   type CreatedCall,
   type LiveCallDirectory,
@@ -168,10 +169,8 @@ export function whatsapp(options: WhatsAppAdapterOptions): WhatsAppAdapter {
     },
 
     async verifyWebhook(): Promise<WebhookResult> {
-      throw new BridgeError('WEBHOOK_INVALID', 'whatsapp events come from the WhatsApp Web session, never a webhook', {
-        provider: PROVIDER_NAME,
-        details: { reason: 'no-webhooks' },
-      });
+      // Nothing could vouch for a delivery, so it counts as unsigned.
+      throw webhookRefused(PROVIDER_NAME, 'unsigned', 'whatsapp events come from the WhatsApp Web session, never a webhook');
     },
 
     async health() {

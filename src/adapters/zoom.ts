@@ -5,6 +5,7 @@ import {
   createHealthTracker,
   createOAuthHttpClient,
   formatInstant,
+  webhookRefused,
   type AdapterHealth,
   type AdapterHttpSettings,
   type CallAdapter,
@@ -14,14 +15,15 @@ import {
   type ProviderCallRef,
   type WebhookRequest,
   type WebhookResult,
+  type WebhookSecrets,
 } from '../index.js';
 import { deleteZoomMeeting, endZoomMeeting } from './zoom/end-meeting.js';
 import { dailyLimitError, hasZoomCode, nextUtcMidnight, rateLimitOf } from './zoom/errors.js';
 import { normaliseZoomEvent, parseZoomEnvelope, ZOOM_URL_VALIDATION_EVENT } from './zoom/events.js';
 import { isCreatedMeeting, meetingRequestBody, type ZoomAutoRecording, type ZoomCreatedMeeting } from './zoom/meeting.js';
 import { zoomTokenIssuer } from './zoom/oauth.js';
-import { missingSetting, requiredSetting, type SettingSource } from './zoom/settings.js';
-import { isZoomSignatureValid, ZOOM_SIGNATURE_HEADER, ZOOM_TIMESTAMP_HEADER, zoomEncryptedToken } from './zoom/signature.js';
+import { missingSetting, requiredSecrets, requiredSetting, type SecretsSource, type SettingSource } from './zoom/settings.js';
+import { ZOOM_SIGNATURE_HEADER, ZOOM_TIMESTAMP_HEADER, zoomEncryptedToken, zoomSigningSecret } from './zoom/signature.js';
 
 export { zoomVideoSdk, type ZoomVideoSdkOptions } from './zoom/video-sdk.js';
 export type { ZoomAutoRecording } from './zoom/meeting.js';
@@ -37,8 +39,11 @@ export interface ZoomAdapterOptions extends AdapterHttpSettings {
   clientId?: string;
   /** Client secret of the Server-to-Server OAuth app. @default process.env.ZOOM_CLIENT_SECRET */
   clientSecret?: string;
-  /** The app's Webhook Secret Token, which signs every event. @default process.env.ZOOM_WEBHOOK_SECRET_TOKEN */
-  webhookSecretToken?: string;
+  /**
+   * The app's Webhook Secret Token, which signs every event; during a rotation a list, newest first, every
+   * one accepted. @default process.env.ZOOM_WEBHOOK_SECRET_TOKEN (commas separate several)
+   */
+  webhookSecretToken?: WebhookSecrets;
   /** API root; use the token's `api_url` host for regional accounts, or a fake. @default 'https://api.zoom.us/v2' */
   baseUrl?: string;
   /** Root of the OAuth token endpoint (`/oauth/token` below it). @default 'https://zoom.us' */
@@ -159,20 +164,20 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
     async verifyWebhook(request: WebhookRequest): Promise<WebhookResult> {
       const signature = request.headers[ZOOM_SIGNATURE_HEADER];
       const timestamp = request.headers[ZOOM_TIMESTAMP_HEADER];
-      if (!signature || !timestamp) throw invalid('unsigned', 'the delivery has no x-zm-signature or x-zm-request-timestamp');
-      const secret = requiredSetting(PROVIDER_NAME, settings(options).webhookSecretToken);
-      if (!/^\d{1,12}$/.test(timestamp.trim())) throw invalid('stale', 'x-zm-request-timestamp is not Unix seconds');
+      if (!signature || !timestamp) throw webhookRefused(PROVIDER_NAME, 'unsigned', 'the delivery has no x-zm-signature or x-zm-request-timestamp');
+      const secrets = requiredSecrets(PROVIDER_NAME, webhookSecrets(options));
+      if (!/^\d{1,12}$/.test(timestamp.trim())) throw webhookRefused(PROVIDER_NAME, 'stale', 'x-zm-request-timestamp is not Unix seconds');
       const toleranceMs = (options.webhookToleranceSeconds ?? 300) * 1000;
       if (Math.abs(request.receivedAtMs - Number(timestamp.trim()) * 1000) > toleranceMs) {
-        throw invalid('stale', `x-zm-request-timestamp is more than ${toleranceMs / 1000} s from now`);
+        throw webhookRefused(PROVIDER_NAME, 'stale', `x-zm-request-timestamp is more than ${toleranceMs / 1000} s from now`);
       }
-      if (!isZoomSignatureValid(secret, timestamp.trim(), request.rawBody, signature)) {
-        throw invalid('signature', 'x-zm-signature does not match the body');
-      }
+      const secret = zoomSigningSecret(secrets, timestamp.trim(), request.rawBody, signature);
+      if (secret === undefined) throw webhookRefused(PROVIDER_NAME, 'signature', 'x-zm-signature does not match the body under any configured secret token');
       const envelope = parseZoomEnvelope(request.rawBody);
       if (envelope.event === ZOOM_URL_VALIDATION_EVENT) {
         const plainToken = envelope.payload.plainToken;
-        if (typeof plainToken !== 'string' || plainToken.length === 0) throw invalid('malformed', 'the URL validation has no plainToken');
+        if (typeof plainToken !== 'string' || plainToken.length === 0) throw webhookRefused(PROVIDER_NAME, 'malformed', 'the URL validation has no plainToken');
+        // Answered with the token that signed the challenge: Zoom checks it against the one it now holds.
         const body = JSON.stringify({ plainToken, encryptedToken: zoomEncryptedToken(secret, plainToken) });
         return { kind: 'reply', reply: { status: 200, headers: { 'content-type': 'application/json' }, body } };
       }
@@ -180,7 +185,7 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
     },
 
     async health(): Promise<AdapterHealth> {
-      const missing = missingSetting(PROVIDER_NAME, Object.values(settings(options)));
+      const missing = missingSetting(PROVIDER_NAME, Object.values(settings(options)), webhookSecrets(options));
       if (missing) return { ok: false, reason: missing };
       if (now() < accountLimitedUntil) {
         return { ok: false, reason: `zoom's daily API limit for this account is used up until ${formatInstant(accountLimitedUntil)}` };
@@ -201,13 +206,17 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
 
 export default zoom;
 
-function settings(options: ZoomAdapterOptions): Record<'accountId' | 'clientId' | 'clientSecret' | 'webhookSecretToken', SettingSource> {
+function settings(options: ZoomAdapterOptions): Record<'accountId' | 'clientId' | 'clientSecret', SettingSource> {
   return {
     accountId: [options.accountId, 'ZOOM_ACCOUNT_ID', 'accountId'],
     clientId: [options.clientId, 'ZOOM_CLIENT_ID', 'clientId'],
     clientSecret: [options.clientSecret, 'ZOOM_CLIENT_SECRET', 'clientSecret'],
-    webhookSecretToken: [options.webhookSecretToken, 'ZOOM_WEBHOOK_SECRET_TOKEN', 'webhookSecretToken'],
   };
+}
+
+// Read on every delivery, so a token added to the environment for a rotation counts without a restart.
+function webhookSecrets(options: ZoomAdapterOptions): SecretsSource {
+  return [options.webhookSecretToken, 'ZOOM_WEBHOOK_SECRET_TOKEN', 'webhookSecretToken'];
 }
 
 function queryParameter(url: string, name: string): string | undefined {
@@ -230,8 +239,4 @@ function meetingEvidence(meeting: ZoomCreatedMeeting, policy: { autoRecording: s
     waitingRoom: pick('waiting_room', policy.waitingRoom),
     autoRecording: pick('auto_recording', policy.autoRecording),
   };
-}
-
-function invalid(reason: 'unsigned' | 'stale' | 'signature' | 'malformed', message: string): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `zoom webhook: ${message}`, { provider: PROVIDER_NAME, details: { reason } });
 }

@@ -1,5 +1,4 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, signDailyWebhook } from '../adapters/daily/signature.js';
 import { deliver, startFakeServer, type Delivery, type FakeResponse, type Fault, type RecordedRequest } from './fake-server.js';
 import type { LifecycleStep, ProviderFake, Tamper } from './provider-fake.js';
 
@@ -35,8 +34,10 @@ export interface DailyFake extends ProviderFake {
   baseUrl: string;
   /** The accepted API key. */
   apiKey: string;
-  /** The webhook signing secret (base64). */
-  webhookSecret: string;
+  /** The webhook signing secret (base64) the fake signs with now. */
+  readonly webhookSecret: string;
+  /** As after the webhook's `hmac` is changed at Daily: from now on deliveries are signed with `secret`, which is returned. */
+  rotateWebhookSecret(secret?: string): string;
   /** Every API request received. */
   requests: RecordedRequest[];
   /** Makes the next matching API requests fail. */
@@ -92,7 +93,7 @@ interface Meeting {
 export async function startDailyFake(options: DailyFakeOptions = {}): Promise<DailyFake> {
   const apiKey = options.apiKey ?? `fake-daily-${randomBytes(12).toString('hex')}`;
   let acceptedKey = apiKey;
-  const webhookSecret = options.webhookSecret ?? randomBytes(32).toString('base64');
+  let webhookSecret = options.webhookSecret ?? randomBytes(32).toString('base64');
   const domain = options.domain ?? 'vcb-sandbox';
   const now = options.now ?? Date.now;
   const rooms = new Map<string, FakeDailyRoom>();
@@ -205,12 +206,11 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
     const body = JSON.stringify({ version: '1.0.0', type, id, payload, event_ts: now() / 1000 });
     const sentAt = sendOptions.tamper === 'stale' ? now() - 600_000 : now();
     const timestamp = options.webhookTimestampUnit === 'milliseconds' ? String(sentAt) : String(Math.floor(sentAt / 1000));
-    let signature = signDailyWebhook(webhookSecret, timestamp, Buffer.from(body));
-    if (sendOptions.tamper === 'signature') signature = signDailyWebhook(randomBytes(32).toString('base64'), timestamp, Buffer.from(body));
+    const key = sendOptions.tamper === 'signature' ? randomBytes(32).toString('base64') : webhookSecret;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (sendOptions.tamper !== 'unsigned') {
-      headers[DAILY_SIGNATURE_HEADER] = signature;
-      headers[DAILY_TIMESTAMP_HEADER] = timestamp;
+      headers['x-webhook-signature'] = dailySignature(key, timestamp, body);
+      headers['x-webhook-timestamp'] = timestamp;
     }
     return deliver(webhookUrl, headers, body);
   }
@@ -246,7 +246,13 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
   return {
     baseUrl: `${server.origin}/v1`,
     apiKey,
-    webhookSecret,
+    get webhookSecret() {
+      return webhookSecret;
+    },
+    rotateWebhookSecret(secret = randomBytes(32).toString('base64')) {
+      webhookSecret = secret;
+      return secret;
+    },
     requests: server.requests,
     rooms: () => [...rooms.values()].filter((room) => liveRoom(room.name)),
     setLatency: server.setLatency,
@@ -302,4 +308,9 @@ function jwt(claims: Record<string, unknown>, key: string): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
   return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
+}
+
+// The fake's own rendering of Daily's scheme (PROVIDERS.md §2.3), so the adapter's verifier is checked against it.
+function dailySignature(secretBase64: string, timestamp: string, body: string): string {
+  return createHmac('sha256', Buffer.from(secretBase64, 'base64')).update(`${timestamp}.${body}`).digest('base64');
 }

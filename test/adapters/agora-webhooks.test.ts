@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { agora } from '../../src/adapters/agora.js';
 import { agoraChannelUids, newAgoraChannel } from '../../src/adapters/agora/channel.js';
-import { isAgoraSignatureValid, signAgoraNotification } from '../../src/adapters/agora/signature.js';
+import { agoraSigningSecret, signAgoraNotification } from '../../src/adapters/agora/signature.js';
 import type { ProviderEvent, WebhookResult } from '../../src/index.js';
 
 const SECRET = 'ncs-secret-from-console';
@@ -36,9 +36,11 @@ describe('agora notification signatures', () => {
   it('is lower-case hex HMAC of the raw body keyed with the secret: SHA-256 for V2, SHA-1 for the old header', () => {
     expect(signAgoraNotification(SECRET, Buffer.from(body), 'sha256')).toBe(hmac('sha256', body));
     expect(signAgoraNotification(SECRET, Buffer.from(body), 'sha1')).toBe(hmac('sha1', body));
-    expect(isAgoraSignatureValid(SECRET, Buffer.from(body), hmac('sha256', body).toUpperCase(), 'sha256')).toBe(true);
-    expect(isAgoraSignatureValid(SECRET, Buffer.from(`${body} `), hmac('sha256', body), 'sha256')).toBe(false);
-    expect(isAgoraSignatureValid(SECRET, Buffer.from(body), 'zz', 'sha256')).toBe(false);
+    expect(agoraSigningSecret(['older', SECRET], Buffer.from(body), hmac('sha256', body).toUpperCase(), 'sha256')).toBe(SECRET);
+    expect(agoraSigningSecret(['older'], Buffer.from(body), hmac('sha256', body), 'sha256')).toBeUndefined();
+    expect(agoraSigningSecret([SECRET], Buffer.from(`${body} `), hmac('sha256', body), 'sha256')).toBeUndefined();
+    expect(agoraSigningSecret([SECRET], Buffer.from(body), 'zz', 'sha256')).toBeUndefined();
+    expect(agoraSigningSecret([SECRET], Buffer.from(body), `${hmac('sha256', body)}zz`, 'sha256')).toBeUndefined();
   });
 
   it('accepts V2, and the SHA-1 header alone only when told to', async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daily } from '../../src/adapters/daily.js';
-import { isDailySignatureValid, signDailyWebhook } from '../../src/adapters/daily/signature.js';
+import { dailySigningSecret, signDailyWebhook } from '../../src/adapters/daily/signature.js';
 import { startDailyFake, type DailyFake } from '../../src/testing/index.js';
 
 let fake: DailyFake | undefined;
@@ -80,9 +80,11 @@ describe('daily signature scheme', () => {
     // Computed independently of the module under test.
     const expected = createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update('1700000000.{"type":"meeting.ended"}').digest('base64');
     expect(signDailyWebhook(secret, '1700000000', body)).toBe(expected);
-    expect(isDailySignatureValid(secret, '1700000000', body, expected)).toBe(true);
-    expect(isDailySignatureValid(secret, '1700000001', body, expected)).toBe(false);
-    expect(isDailySignatureValid(secret, '1700000000', Buffer.from('{"type":"meeting.ended" }'), expected)).toBe(false);
-    expect(isDailySignatureValid(secret, '1700000000', body, 'short')).toBe(false);
+    const other = Buffer.from('another secret of the same size!').toString('base64');
+    expect(dailySigningSecret([other, secret], '1700000000', body, expected)).toBe(secret);
+    expect(dailySigningSecret([other], '1700000000', body, expected)).toBeUndefined();
+    expect(dailySigningSecret([secret], '1700000001', body, expected)).toBeUndefined();
+    expect(dailySigningSecret([secret], '1700000000', Buffer.from('{"type":"meeting.ended" }'), expected)).toBeUndefined();
+    expect(dailySigningSecret([secret], '1700000000', body, 'short')).toBeUndefined();
   });
 });

@@ -126,6 +126,6 @@ describe('facetime', () => {
   it('refuses anything posted to its webhook path: FaceTime sends none', async () => {
     await expect(
       facetime().verifyWebhook({ method: 'POST', url: '/webhooks/facetime', headers: {}, rawBody: new Uint8Array(), receivedAtMs: Date.now() }),
-    ).rejects.toMatchObject({ code: 'WEBHOOK_INVALID', details: { reason: 'no-webhooks' } });
+    ).rejects.toMatchObject({ code: 'WEBHOOK_INVALID', details: { reason: 'unsigned' } });
   });
 });

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { zoom } from '../../src/adapters/zoom.js';
-import { isZoomSignatureValid, signZoomWebhook, zoomEncryptedToken } from '../../src/adapters/zoom/signature.js';
+import { signZoomWebhook, zoomEncryptedToken, zoomSigningSecret } from '../../src/adapters/zoom/signature.js';
 import { createBridge, type ProviderEvent, type WebhookRequest } from '../../src/index.js';
 import memoryStore from '../../src/stores/memory.js';
 import { startWebhookReceiver, startZoomFake, type ZoomFake, type ZoomFakeOptions } from '../../src/testing/index.js';
@@ -79,10 +79,11 @@ describe('zoom signature scheme', () => {
     // Computed independently of the module under test.
     const expected = `v0=${createHmac('sha256', SECRET).update(`v0:1739923528:${body}`).digest('hex')}`;
     expect(signZoomWebhook(SECRET, '1739923528', Buffer.from(body))).toBe(expected);
-    expect(isZoomSignatureValid(SECRET, '1739923528', Buffer.from(body), expected)).toBe(true);
-    expect(isZoomSignatureValid(SECRET, '1739923529', Buffer.from(body), expected)).toBe(false);
-    expect(isZoomSignatureValid(SECRET, '1739923528', Buffer.from('{"event": "meeting.ended"}'), expected)).toBe(false);
-    expect(isZoomSignatureValid(SECRET, '1739923528', Buffer.from(body), 'v0=00')).toBe(false);
+    expect(zoomSigningSecret(['older-token', SECRET], '1739923528', Buffer.from(body), expected)).toBe(SECRET);
+    expect(zoomSigningSecret(['older-token'], '1739923528', Buffer.from(body), expected)).toBeUndefined();
+    expect(zoomSigningSecret([SECRET], '1739923529', Buffer.from(body), expected)).toBeUndefined();
+    expect(zoomSigningSecret([SECRET], '1739923528', Buffer.from('{"event": "meeting.ended"}'), expected)).toBeUndefined();
+    expect(zoomSigningSecret([SECRET], '1739923528', Buffer.from(body), 'v0=00')).toBeUndefined();
     expect(zoomEncryptedToken(SECRET, 'qgg8vlvZRS6UYooatFL8Aw')).toBe(createHmac('sha256', SECRET).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex'));
   });
 });

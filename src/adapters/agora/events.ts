@@ -1,4 +1,4 @@
-import { BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
+import { webhookRefused, type BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
 import { AGORA_CHANNEL_PREFIX, roleOfUid } from './channel.js';
 
 /** An NCS notification body (PROVIDERS.md §3.3). */
@@ -110,5 +110,5 @@ function optionalNumber(p: Record<string, unknown>, field: string): number | und
 }
 
 function malformed(message: string, cause?: unknown): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `agora notification: ${message}`, { provider: 'agora', details: { reason: 'malformed' }, cause });
+  return webhookRefused('agora', 'malformed', message, cause);
 }

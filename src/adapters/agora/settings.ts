@@ -1,10 +1,10 @@
-import { BridgeError } from '../../index.js';
+import { BridgeError, readWebhookSecrets, type WebhookSecrets } from '../../index.js';
 
 /** The adapter's credentials and links, each from its option or else its environment variable. */
 export interface AgoraSettingsSource {
   appId?: string;
   appCertificate?: string;
-  webhookSecret?: string;
+  webhookSecret?: WebhookSecrets;
   joinPageUrl?: string;
   customerId?: string;
   customerSecret?: string;
@@ -14,7 +14,8 @@ export interface AgoraSettingsSource {
 export interface AgoraSettings {
   appId(): string;
   appCertificate(): string;
-  webhookSecret(): string;
+  /** The Notifications secrets, newest first (several during a rotation). */
+  webhookSecrets(): string[];
   joinPageUrl(): string;
   /** `Basic base64(customerId:customerSecret)` for the RESTful API. */
   basicAuthorization(): string;
@@ -32,7 +33,11 @@ export function agoraSettings(source: AgoraSettingsSource): AgoraSettings {
   const settings: AgoraSettings = {
     appId: () => hex(source.appId, 'AGORA_APP_ID', 'appId'),
     appCertificate: () => hex(source.appCertificate, 'AGORA_APP_CERTIFICATE', 'appCertificate'),
-    webhookSecret: () => required(source.webhookSecret, 'AGORA_WEBHOOK_SECRET', 'webhookSecret'),
+    webhookSecrets: () => {
+      const secrets = readWebhookSecrets(source.webhookSecret, 'AGORA_WEBHOOK_SECRET', 'webhookSecret', 'agora');
+      if (secrets === undefined) throw notConfigured('webhookSecret', 'AGORA_WEBHOOK_SECRET');
+      return secrets;
+    },
     joinPageUrl: () => httpUrl(required(source.joinPageUrl, 'AGORA_JOIN_PAGE_URL', 'joinPageUrl')),
     basicAuthorization() {
       const id = required(source.customerId, 'AGORA_CUSTOMER_ID', 'customerId');
@@ -45,7 +50,7 @@ export function agoraSettings(source: AgoraSettingsSource): AgoraSettings {
       try {
         settings.appId();
         settings.appCertificate();
-        settings.webhookSecret();
+        settings.webhookSecrets();
         settings.joinPageUrl();
         return undefined;
       } catch (error) {
@@ -58,8 +63,12 @@ export function agoraSettings(source: AgoraSettingsSource): AgoraSettings {
 
 function required(value: string | undefined, variable: string, option: string): string {
   const resolved = value ?? process.env[variable];
-  if (resolved === undefined || resolved.length === 0) throw config(`agora needs ${option} (or the ${variable} environment variable)`);
+  if (resolved === undefined || resolved.length === 0) throw notConfigured(option, variable);
   return resolved;
+}
+
+function notConfigured(option: string, variable: string): BridgeError {
+  return config(`agora needs ${option} (or the ${variable} environment variable)`);
 }
 
 function hex(value: string | undefined, variable: string, option: string): string {

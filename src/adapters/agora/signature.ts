@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { matchingSecret } from '../../index.js';
 
 /**
  * Agora's notification (NCS) signatures (PROVIDERS.md §3.3): both are the lower-case hex HMAC of the raw
@@ -19,16 +20,18 @@ export function signAgoraNotification(secret: string, rawBody: Uint8Array, algor
   return createHmac(algorithm, secret).update(rawBody).digest('hex');
 }
 
-/** Whether `signature` is Agora's signature of the body, compared in constant time. */
-export function isAgoraSignatureValid(
-  secret: string,
+/**
+ * The one of `secrets` that signed the body, or undefined when none did. During a rotation Agora may
+ * sign with the new secret or the old, so every configured secret is tried.
+ */
+export function agoraSigningSecret(
+  secrets: readonly string[],
   rawBody: Uint8Array,
   signature: string,
   algorithm: AgoraSignatureAlgorithm,
-): boolean {
+): string | undefined {
   const given = signature.trim();
-  if (!HEX.test(given)) return false;
-  const expected = createHmac(algorithm, secret).update(rawBody).digest();
-  const givenBytes = Buffer.from(given, 'hex');
-  return givenBytes.length === expected.length && timingSafeEqual(givenBytes, expected);
+  // Buffer.from(…, 'hex') stops quietly at the first non-hex character, which would let trailing junk through.
+  if (!HEX.test(given)) return undefined;
+  return matchingSecret(secrets, Buffer.from(given, 'hex'), (secret) => createHmac(algorithm, secret).update(rawBody).digest());
 }

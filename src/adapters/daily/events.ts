@@ -1,4 +1,4 @@
-import { BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
+import { webhookRefused, type BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
 
 /** Daily's webhook envelope (PROVIDERS.md §2.3). */
 export interface DailyWebhookEnvelope {
@@ -94,5 +94,5 @@ function number(p: Record<string, unknown>, field: string): number {
 }
 
 function malformed(message: string, cause?: unknown): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `daily webhook: ${message}`, { provider: 'daily', details: { reason: 'malformed' }, cause });
+  return webhookRefused('daily', 'malformed', message, cause);
 }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { matchingSecret } from '../../index.js';
 
 /**
  * Daily's webhook signature scheme, in one place because parts of it are UNCONFIRMED (PROVIDERS.md §2.3):
@@ -22,9 +23,11 @@ export function signDailyWebhook(secretBase64: string, timestamp: string, rawBod
   return createHmac('sha256', Buffer.from(secretBase64, 'base64')).update(dailySignedMessage(timestamp, rawBody)).digest('base64');
 }
 
-/** Whether `signature` is Daily's signature of this delivery, compared in constant time. */
-export function isDailySignatureValid(secretBase64: string, timestamp: string, rawBody: Uint8Array, signature: string): boolean {
-  const expected = Buffer.from(signDailyWebhook(secretBase64, timestamp, rawBody), 'base64');
+/**
+ * The one of `secrets` that signed this delivery, or undefined when none did. During a rotation Daily
+ * may sign with the new secret or the old, so every configured secret is tried.
+ */
+export function dailySigningSecret(secretsBase64: readonly string[], timestamp: string, rawBody: Uint8Array, signature: string): string | undefined {
   const given = Buffer.from(signature.trim(), 'base64');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return matchingSecret(secretsBase64, given, (secret) => Buffer.from(signDailyWebhook(secret, timestamp, rawBody), 'base64'));
 }

@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { BridgeError, type WebhookReply } from '../../index.js';
+import { matchingSecret, webhookRefused, type WebhookReply } from '../../index.js';
 
 /** One change notification in Graph's `{"value":[…]}` collection (PROVIDERS.md §4.4). */
 export interface GraphChangeNotification {
@@ -13,9 +12,6 @@ export interface GraphChangeNotification {
   /** Present on lifecycle notifications (sent to `lifecycleNotificationUrl`) instead of resource changes. */
   lifecycleEvent?: string;
 }
-
-/** Why a delivery was refused: no clientState, a wrong one, or a body that is not Graph's. */
-export type TeamsWebhookRejection = 'unsigned' | 'client-state' | 'malformed';
 
 /**
  * The validation token of a subscription-validation request, URL-decoded, or undefined for anything
@@ -39,27 +35,30 @@ export function parseNotifications(rawBody: Uint8Array): GraphChangeNotification
   try {
     body = JSON.parse(Buffer.from(rawBody).toString('utf8'));
   } catch (error) {
-    throw refused('malformed', 'the body is not JSON', error);
+    throw webhookRefused('teams', 'malformed', 'the body is not JSON', error);
   }
   const value = (body as { value?: unknown } | null)?.value;
-  if (!Array.isArray(value) || value.length === 0) throw refused('malformed', 'the body has no "value" array of notifications');
+  if (!Array.isArray(value) || value.length === 0) throw webhookRefused('teams', 'malformed', 'the body has no "value" array of notifications');
   if (!value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) {
-    throw refused('malformed', 'a notification is not an object');
+    throw webhookRefused('teams', 'malformed', 'a notification is not an object');
   }
   return value as GraphChangeNotification[];
 }
 
 /**
- * Throws WEBHOOK_INVALID unless every notification carries the clientState the subscription was made
- * with. clientState is a shared secret echoed back, not a signature over the body, which is why the
- * adapter then reads the call record from Graph itself rather than trusting the notification's content.
+ * Throws WEBHOOK_INVALID unless every notification carries one of the clientStates subscriptions were
+ * made with (several while old subscriptions outlive a rotation). clientState is a shared secret echoed
+ * back, not a signature over the body, which is why the adapter then reads the call record from Graph
+ * itself rather than trusting the notification's content.
  */
-export function assertClientState(notifications: readonly GraphChangeNotification[], expected: string): void {
+export function assertClientState(notifications: readonly GraphChangeNotification[], accepted: readonly string[]): void {
   for (const notification of notifications) {
     if (typeof notification.clientState !== 'string' || notification.clientState.length === 0) {
-      throw refused('unsigned', 'a notification carries no clientState');
+      throw webhookRefused('teams', 'unsigned', 'a notification carries no clientState');
     }
-    if (!sameSecret(notification.clientState, expected)) throw refused('client-state', 'a notification carries the wrong clientState');
+    if (matchingSecret(accepted, notification.clientState, (clientState) => clientState) === undefined) {
+      throw webhookRefused('teams', 'signature', 'a notification carries a clientState that is not configured');
+    }
   }
 }
 
@@ -71,22 +70,11 @@ export function callRecordIdOf(notification: GraphChangeNotification): string | 
   const dataId = notification.resourceData?.id;
   const fromData = isCallRecordType(notification) && typeof dataId === 'string' && dataId.length > 0 ? dataId : undefined;
   if (fromResource !== undefined && fromData !== undefined && fromResource !== fromData) {
-    throw refused('malformed', 'the notification names two different call records');
+    throw webhookRefused('teams', 'malformed', 'the notification names two different call records');
   }
   return fromResource ?? fromData;
 }
 
 function isCallRecordType(notification: GraphChangeNotification): boolean {
   return notification.resourceData?.['@odata.type']?.toLowerCase() === '#microsoft.graph.callrecord';
-}
-
-// Hashing first makes the comparison constant-time whatever the lengths.
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-/** A WEBHOOK_INVALID error for a Teams delivery; the message never quotes the clientState. */
-export function refused(reason: TeamsWebhookRejection, message: string, cause?: unknown): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `teams webhook: ${message}`, { provider: 'teams', details: { reason }, cause });
 }

@@ -1,4 +1,4 @@
-import { BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
+import { webhookRefused, type BridgeError, type JsonObject, type ProviderEvent, type WebhookResult } from '../../index.js';
 
 /** Zoom's webhook envelope (PROVIDERS.md §1.4). */
 export interface ZoomWebhookEnvelope {
@@ -142,5 +142,5 @@ function optionalText(o: Record<string, unknown>, field: string): string | undef
 }
 
 function malformed(message: string, cause?: unknown): BridgeError {
-  return new BridgeError('WEBHOOK_INVALID', `zoom webhook: ${message}`, { provider: 'zoom', details: { reason: 'malformed' }, cause });
+  return webhookRefused('zoom', 'malformed', message, cause);
 }

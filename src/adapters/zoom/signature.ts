@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { matchingSecret } from '../../index.js';
 
 /** Header carrying Zoom's webhook signature, `v0=<hex>` (PROVIDERS.md §1.4). */
 export const ZOOM_SIGNATURE_HEADER = 'x-zm-signature';
@@ -16,11 +17,12 @@ export function signZoomWebhook(secretToken: string, timestamp: string, rawBody:
   return `v0=${createHmac('sha256', secretToken).update(message).digest('hex')}`;
 }
 
-/** Whether `signature` is Zoom's signature of this delivery, compared in constant time. */
-export function isZoomSignatureValid(secretToken: string, timestamp: string, rawBody: Uint8Array, signature: string): boolean {
-  const expected = Buffer.from(signZoomWebhook(secretToken, timestamp, rawBody), 'utf8');
-  const given = Buffer.from(signature.trim(), 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * The one of `secretTokens` that signed this delivery, or undefined when none did. The caller needs to
+ * know which: the URL validation challenge must be answered with the same token.
+ */
+export function zoomSigningSecret(secretTokens: readonly string[], timestamp: string, rawBody: Uint8Array, signature: string): string | undefined {
+  return matchingSecret(secretTokens, signature.trim(), (secret) => signZoomWebhook(secret, timestamp, rawBody));
 }
 
 /** The `encryptedToken` that answers an `endpoint.url_validation` challenge: hex HMAC-SHA256 of the plain token. */

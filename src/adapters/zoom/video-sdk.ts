@@ -4,6 +4,7 @@ import {
   CALL_ADAPTER_SPECIFICATION_VERSION,
   formatInstant,
   providerTimeToEpochMs,
+  webhookRefused,
   type AdapterHealth,
   type CallAdapter,
   type CreateCallRequest,
@@ -86,10 +87,8 @@ export function zoomVideoSdk(options: ZoomVideoSdkOptions = {}): CallAdapter {
     },
 
     async verifyWebhook(): Promise<WebhookResult> {
-      throw new BridgeError('WEBHOOK_INVALID', 'zoom-video-sdk takes no webhooks: its lifecycle comes from the client SDK on the join page', {
-        provider: PROVIDER_NAME,
-        details: { reason: 'unsigned' },
-      });
+      // Nothing could vouch for a delivery: this adapter holds no webhook secret.
+      throw webhookRefused(PROVIDER_NAME, 'unsigned', 'zoom-video-sdk takes none: its lifecycle comes from the client SDK on the join page');
     },
 
     async health(): Promise<AdapterHealth> {
