@@ -57,7 +57,13 @@ export async function handleVerifiedWebhook(
   } catch (error) {
     refuse(webhookRefused(adapter.provider, 'malformed', 'it carries an unreadable time', error));
   }
-  const { logged, duplicates } = await logProviderEvents(adapter.provider, timed, context);
+  const { logged, duplicates } = await logProviderEvents(adapter.provider, timed, context).catch((error: unknown) => {
+    // The bridge's own fields always fit the log, so a value it refuses (an event id over 256 characters,
+    // a lone surrogate) came in the delivery: that is a malformed delivery (400), not a failure of ours (500).
+    // Events of the delivery logged before it stay logged.
+    if (!BridgeError.hasCode(error, 'INVALID_INPUT')) throw error;
+    return refuse(webhookRefused(adapter.provider, 'malformed', `it holds a value the log cannot keep: ${error.message}`, error));
+  });
   if (duplicates > 0) {
     const message = `${adapter.provider} webhook: ${duplicates} event(s) already logged, not applied again`;
     context.reject({ provider: adapter.provider, code: 'DUPLICATE_EVENT', reason: 'replayed', message });
