@@ -23,6 +23,16 @@ export interface Finding {
   detail: string;
 }
 
+/** What the oracle took a case to be: not this provider's path, an unauthenticated handshake, invalid, authentic, or genuine and untouched. */
+export type Judged = 'unrouted' | 'handshake' | 'invalid' | 'authentic' | 'pristine';
+
+/** The oracle's view of one case and what came of it. */
+export interface Judgement {
+  judged: Judged;
+  status: number;
+  finding?: Finding;
+}
+
 /** How long one case may take before it counts as a hang; generous, so a loaded machine does not trip it. */
 export const CASE_TIMEOUT_MS = 10_000;
 
@@ -31,7 +41,7 @@ export const CASE_TIMEOUT_MS = 10_000;
  * alone: where the handler must route it, whether its authenticator (see signing.ts) still covers what
  * it carries, and the two unauthenticated handshakes providers send (Daily's ping, Graph's validation).
  */
-export async function judge(kit: ProviderKit, transport: FuzzTransport, built: BuiltCase): Promise<Finding | undefined> {
+export async function judge(kit: ProviderKit, transport: FuzzTransport, built: BuiltCase): Promise<Judgement> {
   const before = (await kit.store.head()).size;
   let answer: FuzzAnswer;
   try {
@@ -39,9 +49,15 @@ export async function judge(kit: ProviderKit, transport: FuzzTransport, built: B
     // Background work a delivery starts (cleanup after a call ends) is the delivery's too.
     await within(kit.bridge.idle());
   } catch (error) {
-    return { violation: 'crash', detail: String(error) };
+    return { judged: 'invalid', status: 0, finding: { violation: 'crash', detail: String(error) } };
   }
   const added = await kit.store.readEntries({ fromIndex: before });
+  const { status } = answer;
+  const [judged, finding] = expectation(kit, transport, built, answer, added);
+  return { judged, status, ...(finding ? { finding } : {}) };
+}
+
+function expectation(kit: ProviderKit, transport: FuzzTransport, built: BuiltCase, answer: FuzzAnswer, added: AuditEntry[]): [Judged, Finding | undefined] {
   const { status } = answer;
   const is4xx = status >= 400 && status <= 499;
   const said = `answered ${status} ${answer.body.slice(0, 200)}; logged ${added.length}`;
@@ -49,29 +65,29 @@ export async function judge(kit: ProviderKit, transport: FuzzTransport, built: B
     if (!is4xx) return { violation: 'non-4xx-on-invalid', detail: said };
     return added.length > 0 ? { violation: 'invalid-logged', detail: `${said}: ${types(added)}` } : undefined;
   };
-
   const target = transport.target(built.request.path);
-  if (!routesTo(kit, target)) return invalid();
+  if (!routesTo(kit, target)) return ['unrouted', invalid()];
   const validationToken = kit.provider === 'teams' ? new URL(target, 'http://webhook.invalid').searchParams.get('validationToken') : null;
   if (validationToken !== null) {
     // Graph's subscription validation: echoed unauthenticated, by design, and never logged.
-    if (validationToken === '') return invalid();
-    if (status !== 200 || answer.body !== validationToken || added.length > 0) return { violation: 'non-4xx-on-invalid', detail: `validation ${said}` };
-    return undefined;
+    if (validationToken === '') return ['invalid', invalid()];
+    const echoed = status === 200 && answer.body === validationToken && added.length === 0;
+    return ['handshake', echoed ? undefined : { violation: 'non-4xx-on-invalid', detail: `validation ${said}` }];
   }
   if (!kit.signer.authentic(built.request, built.signedAtMs)) {
     if (kit.provider === 'daily' && isDailyPing(built)) {
-      return status === 200 && added.length === 0 ? undefined : { violation: 'non-4xx-on-invalid', detail: `ping ${said}` };
+      return ['handshake', status === 200 && added.length === 0 ? undefined : { violation: 'non-4xx-on-invalid', detail: `ping ${said}` }];
     }
-    return invalid();
+    return ['invalid', invalid()];
   }
+  const judged = built.pristine ? 'pristine' : 'authentic';
   // Agora's freshness is notifyMs inside the signed body, so a signed body may rightly be refused as stale (401).
   if (status >= 500 || (status === 401 && kit.provider !== 'agora') || (built.pristine && (status < 200 || status > 299))) {
-    return { violation: 'valid-mishandled', detail: said };
+    return [judged, { violation: 'valid-mishandled', detail: said }];
   }
-  if (is4xx && added.length > 0) return { violation: 'invalid-logged', detail: `refused but ${said}: ${types(added)}` };
+  if (is4xx && added.length > 0) return [judged, { violation: 'invalid-logged', detail: `refused but ${said}: ${types(added)}` }];
   const foreign = added.filter((entry) => entry.provider !== kit.provider || (entry.verificationId !== undefined && entry.verificationId !== kit.verificationId));
-  return foreign.length > 0 ? { violation: 'foreign-entries', detail: `${said}: ${types(foreign)}` } : undefined;
+  return [judged, foreign.length > 0 ? { violation: 'foreign-entries', detail: `${said}: ${types(foreign)}` } : undefined];
 }
 
 /** Whether the handler must hand this request target to the kit's adapter (`/webhooks/<name>`, percent-decoded). */

@@ -116,5 +116,10 @@ function withClientState(body: Uint8Array, clientState: string): Uint8Array {
   const { value } = parsed as { value?: unknown };
   const notifications = Array.isArray(value) && value.length > 0 ? value : [parsed];
   const signed = notifications.map((item: unknown) => (typeof item === 'object' && item !== null && !Array.isArray(item) ? { ...item, clientState } : { clientState, item }));
-  return Buffer.from(JSON.stringify({ ...parsed, value: signed }));
+  try {
+    return Buffer.from(JSON.stringify({ ...parsed, value: signed }));
+  } catch {
+    // Nested deeper than JSON.stringify can recurse (JSON.parse is not limited so): sent as it is.
+    return body;
+  }
 }

@@ -52,7 +52,8 @@ export async function nodeTransport(bridge: Pick<Bridge, 'handleWebhook'>): Prom
     target,
     send: (request) =>
       new Promise((resolve, reject) => {
-        const headers = request.headers.flat();
+        // Given as a list, node's client adds no Host (which node's server requires) and no Content-Length; providers send both.
+        const headers = [['host', `127.0.0.1:${port}`], ['content-length', String(request.body.length)], ...request.headers].flat();
         const outgoing = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: target(request.path), headers, agent: false }, (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
