@@ -21,7 +21,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vcb-fuzz-'));
 const summary = join(dir, 'summary.jsonl');
 console.log(`fuzzing daily, zoom, agora and teams webhooks: ${cases} cases each, seed ${seed}`);
-const run = spawnSync('npx', ['vitest', 'run', 'test/fuzz/webhook-fuzz.test.ts'], {
+const run = spawnSync('npx', ['vitest', 'run', 'test/fuzz/'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, VCB_FUZZ_RUNS: cases, VCB_FUZZ_SEED: seed, VCB_FUZZ_SUMMARY: summary },
@@ -37,7 +37,8 @@ rmSync(dir, { recursive: true, force: true });
 // One row per provider, both transports added up.
 const rows = new Map();
 for (const t of tallies) {
-  const row = rows.get(t.provider) ?? { provider: t.provider, cases: 0, crashes: 0, non4xx: 0, logged: 0, other: 0, ms: 0, failures: [] };
+  const row = rows.get(t.provider) ?? { provider: t.provider, cases: 0, crashes: 0, non4xx: 0, logged: 0, other: 0, ms: 0, failures: [], outcomes: {} };
+  for (const [key, n] of Object.entries(t.outcomes)) row.outcomes[key] = (row.outcomes[key] ?? 0) + n;
   row.cases += t.cases;
   row.crashes += t.violations.crash;
   row.non4xx += t.violations['non-4xx-on-invalid'];
@@ -52,6 +53,11 @@ const table = [...rows.values()].map((r) => [r.provider, String(r.cases), String
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(line).join('\n')}`);
+// What the oracle took the cases to be, and the statuses they got: a run that only ever met 401s proves little.
+for (const row of rows.values()) {
+  const outcomes = Object.entries(row.outcomes).sort(([a], [b]) => a.localeCompare(b));
+  console.log(`\n${row.provider}: ${outcomes.map(([key, n]) => `${key} ×${n}`).join(', ')}`);
+}
 for (const row of rows.values()) for (const failure of row.failures) console.log(`\n${failure}`);
 console.log(`\nseed ${seed}; replay with: npm run fuzz -- ${cases} ${seed}`);
 process.exit(run.status ?? 1);
