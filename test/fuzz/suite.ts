@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCampaign, type Tally } from './campaign.js';
 import { openKit, type ProviderKit } from './kits.js';
+import { judge } from './oracle.js';
 import type { FuzzProvider } from './signing.js';
 import { fetchTransport, nodeTransport } from './transports.js';
 
@@ -42,6 +43,19 @@ export function fuzzWebhooks(provider: FuzzProvider): void {
         await transport.close();
       }
     }, 600_000);
+
+    // Found by `npm run fuzz -- 100000 20261203` (case 69,521): a genuine Daily delivery whose `id` is longer
+    // than the log's 256-character providerEventId is answered 500 INVALID_INPUT. Reported in /tmp/fuzz-findings.md;
+    // it fails until the SDK refuses such a delivery as malformed (400).
+    if (provider === 'daily') {
+      it('answers a signed delivery whose event id is longer than the log holds with a 4xx, not a 5xx', async () => {
+        const template = JSON.parse(kit.templates[0]!) as Record<string, unknown>;
+        const body = Buffer.from(JSON.stringify({ ...template, id: 'x'.repeat(257) }));
+        const nowMs = Date.now();
+        const { judged, finding } = await judge(kit, fetchTransport(kit.bridge), { request: { path: '/webhooks/daily', ...kit.signer.sign(body, nowMs) }, signedAtMs: nowMs, pristine: false });
+        expect([judged, finding]).toEqual(['authentic', undefined]);
+      });
+    }
 
     it('leaves a log that still verifies', async () => {
       const verification = await kit.bridge.verifyLog({ actor: 'fuzz' });
