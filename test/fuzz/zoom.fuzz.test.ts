@@ -1,0 +1,3 @@
+import { fuzzWebhooks } from './suite.js';
+
+fuzzWebhooks('zoom');
