@@ -200,9 +200,7 @@ function required(value: string | undefined, variable: string, option: string): 
 
 // Read on every delivery, so a secret added to the environment for a rotation counts without a restart.
 function webhookSecrets(options: DailyAdapterOptions): string[] {
-  const secrets = readWebhookSecrets(options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret', PROVIDER_NAME);
-  if (secrets === undefined) throw notConfigured('webhookSecret', 'DAILY_WEBHOOK_SECRET');
-  return secrets;
+  return readWebhookSecrets(options.webhookSecret, 'DAILY_WEBHOOK_SECRET', 'webhookSecret', PROVIDER_NAME);
 }
 
 function notConfigured(option: string, variable: string): BridgeError {

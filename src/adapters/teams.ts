@@ -249,9 +249,7 @@ function required(value: string | undefined, variable: string, option: string): 
 
 // Read on every use, so a clientState added to the environment for a rotation counts without a restart.
 function acceptedClientStates(options: TeamsAdapterOptions): string[] {
-  const clientStates = readWebhookSecrets(options.clientState, 'TEAMS_CLIENT_STATE', 'clientState', PROVIDER_NAME);
-  if (clientStates === undefined) throw notConfigured('clientState', 'TEAMS_CLIENT_STATE');
-  return clientStates;
+  return readWebhookSecrets(options.clientState, 'TEAMS_CLIENT_STATE', 'clientState', PROVIDER_NAME);
 }
 
 function notConfigured(option: string, variable: string): BridgeError {

@@ -33,11 +33,7 @@ export function agoraSettings(source: AgoraSettingsSource): AgoraSettings {
   const settings: AgoraSettings = {
     appId: () => hex(source.appId, 'AGORA_APP_ID', 'appId'),
     appCertificate: () => hex(source.appCertificate, 'AGORA_APP_CERTIFICATE', 'appCertificate'),
-    webhookSecrets: () => {
-      const secrets = readWebhookSecrets(source.webhookSecret, 'AGORA_WEBHOOK_SECRET', 'webhookSecret', 'agora');
-      if (secrets === undefined) throw notConfigured('webhookSecret', 'AGORA_WEBHOOK_SECRET');
-      return secrets;
-    },
+    webhookSecrets: () => readWebhookSecrets(source.webhookSecret, 'AGORA_WEBHOOK_SECRET', 'webhookSecret', 'agora'),
     joinPageUrl: () => httpUrl(required(source.joinPageUrl, 'AGORA_JOIN_PAGE_URL', 'joinPageUrl')),
     basicAuthorization() {
       const id = required(source.customerId, 'AGORA_CUSTOMER_ID', 'customerId');

@@ -15,9 +15,7 @@ export function requiredSetting(provider: string, [value, variable, option]: Set
 
 /** The secrets from their option, else their environment variable, newest first; INVALID_CONFIG when neither is set or the list is bad. */
 export function requiredSecrets(provider: string, [value, variable, option]: SecretsSource): string[] {
-  const secrets = readWebhookSecrets(value, variable, option, provider);
-  if (secrets === undefined) throw notConfigured(provider, option, variable);
-  return secrets;
+  return readWebhookSecrets(value, variable, option, provider);
 }
 
 /** Why the adapter is not configured, naming the first missing setting, or undefined when all are there. */

@@ -34,14 +34,16 @@ export function matchingSecret(
 }
 
 /**
- * The secrets an adapter option or, failing it, an environment variable holds, newest first; undefined
- * when neither is set. The variable lists several separated by commas. INVALID_CONFIG for an empty list
- * or an empty secret, naming the option and never quoting a secret.
+ * The secrets an adapter option or, failing it, an environment variable holds, newest first. The
+ * variable lists several separated by commas. INVALID_CONFIG when neither is set, for an empty list or
+ * an empty secret, naming the option and never quoting a secret.
  */
-export function readWebhookSecrets(value: WebhookSecrets | undefined, variable: string, option: string, provider: string): string[] | undefined {
+export function readWebhookSecrets(value: WebhookSecrets | undefined, variable: string, option: string, provider: string): string[] {
   const fromEnv = process.env[variable];
   const raw = value ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv.split(','));
-  if (raw === undefined) return undefined;
+  if (raw === undefined) {
+    throw new BridgeError('INVALID_CONFIG', `${provider} needs ${option} (or the ${variable} environment variable)`, { provider, details: { field: option } });
+  }
   const list = typeof raw === 'string' ? [raw] : raw;
   if (!Array.isArray(list) || list.length === 0 || list.some((secret) => typeof secret !== 'string' || secret.trim() === '')) {
     throw new BridgeError('INVALID_CONFIG', `${provider} ${option} must be a secret or a non-empty list of secrets`, {
