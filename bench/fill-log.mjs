@@ -30,6 +30,8 @@ export async function fillLog(path, count, entryFor = benchEntry) {
       insert.run(i, entry.verificationId, entry.type, entry.at, entry.source, entry.provider, entry.providerEventId ?? null, JSON.stringify(entry.data), leafHash, rootAfter);
       tail = { frontier, lastAt: entry.at };
     }
+    // The tree's edge, as the store keeps it with each append, so the first write of a process is what it is in use.
+    db.prepare('INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?)').run(count, Buffer.from(tail.frontier.edgeBytes()));
   })();
   db.close();
 }
