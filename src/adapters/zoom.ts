@@ -166,12 +166,12 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
       const timestamp = request.headers[ZOOM_TIMESTAMP_HEADER];
       if (!signature || !timestamp) throw webhookRefused(PROVIDER_NAME, 'unsigned', 'the delivery has no x-zm-signature or x-zm-request-timestamp');
       const secrets = requiredSecrets(PROVIDER_NAME, webhookSecrets(options));
-      if (!/^\d{1,12}$/.test(timestamp.trim())) throw webhookRefused(PROVIDER_NAME, 'stale', 'x-zm-request-timestamp is not Unix seconds');
+      if (!/^\d{1,12}$/.test(timestamp)) throw webhookRefused(PROVIDER_NAME, 'stale', 'x-zm-request-timestamp is not Unix seconds');
       const toleranceMs = (options.webhookToleranceSeconds ?? 300) * 1000;
-      if (Math.abs(request.receivedAtMs - Number(timestamp.trim()) * 1000) > toleranceMs) {
+      if (Math.abs(request.receivedAtMs - Number(timestamp) * 1000) > toleranceMs) {
         throw webhookRefused(PROVIDER_NAME, 'stale', `x-zm-request-timestamp is more than ${toleranceMs / 1000} s from now`);
       }
-      const secret = zoomSigningSecret(secrets, timestamp.trim(), request.rawBody, signature);
+      const secret = zoomSigningSecret(secrets, timestamp, request.rawBody, signature);
       if (secret === undefined) throw webhookRefused(PROVIDER_NAME, 'signature', 'x-zm-signature does not match the body under any configured secret token');
       const envelope = parseZoomEnvelope(request.rawBody);
       if (envelope.event === ZOOM_URL_VALIDATION_EVENT) {

@@ -30,8 +30,9 @@ export function agoraSigningSecret(
   signature: string,
   algorithm: AgoraSignatureAlgorithm,
 ): string | undefined {
-  const given = signature.trim();
-  // Buffer.from(…, 'hex') stops quietly at the first non-hex character, which would let trailing junk through.
-  if (!HEX.test(given)) return undefined;
+  const given = signature;
+  // Buffer.from(…, 'hex') stops quietly at the first non-hex character and drops an odd last digit,
+  // which would let trailing junk through.
+  if (!HEX.test(given) || given.length % 2 !== 0) return undefined;
   return matchingSecret(secrets, Buffer.from(given, 'hex'), (secret) => createHmac(algorithm, secret).update(rawBody).digest());
 }

@@ -28,6 +28,9 @@ export function signDailyWebhook(secretBase64: string, timestamp: string, rawBod
  * may sign with the new secret or the old, so every configured secret is tried.
  */
 export function dailySigningSecret(secretsBase64: readonly string[], timestamp: string, rawBody: Uint8Array, signature: string): string | undefined {
-  const given = Buffer.from(signature.trim(), 'base64');
+  // Node has already stripped the header's surrounding whitespace; anything else that is not exactly the
+  // base64 of a MAC (junk the lenient decoder would skip, a second header joined on) is not Daily's signature.
+  const given = Buffer.from(signature, 'base64');
+  if (given.toString('base64').replace(/=+$/, '') !== signature.replace(/=+$/, '')) return undefined;
   return matchingSecret(secretsBase64, given, (secret) => Buffer.from(signDailyWebhook(secret, timestamp, rawBody), 'base64'));
 }

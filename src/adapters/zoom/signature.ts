@@ -22,7 +22,7 @@ export function signZoomWebhook(secretToken: string, timestamp: string, rawBody:
  * know which: the URL validation challenge must be answered with the same token.
  */
 export function zoomSigningSecret(secretTokens: readonly string[], timestamp: string, rawBody: Uint8Array, signature: string): string | undefined {
-  return matchingSecret(secretTokens, signature.trim(), (secret) => signZoomWebhook(secret, timestamp, rawBody));
+  return matchingSecret(secretTokens, signature, (secret) => signZoomWebhook(secret, timestamp, rawBody));
 }
 
 /** The `encryptedToken` that answers an `endpoint.url_validation` challenge: hex HMAC-SHA256 of the plain token. */
