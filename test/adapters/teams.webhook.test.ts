@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { teams, type TeamsAdapterOptions } from '../../src/adapters/teams.js';
 import { graphPathOf } from '../../src/adapters/teams/call-records.js';
 import { threadIdFromJoinWebUrl } from '../../src/adapters/teams/meetings.js';
+import { callRecordIdOf } from '../../src/adapters/teams/notifications.js';
 import { createBridge, type ProviderEvent, type WebhookRequest } from '../../src/index.js';
 import memoryStore from '../../src/stores/memory.js';
 import { startFakeServer, startTeamsFake, startWebhookReceiver, type TeamsFake, type TeamsFakeOptions } from '../../src/testing/index.js';
@@ -298,5 +299,16 @@ describe('teams through the bridge', () => {
     const late = call.timeline().filter((e) => e.source === 'provider');
     expect(late.map((e) => e.type)).toEqual(['call.started', 'participant.joined', 'call.ended']);
     expect(late.every((e) => e.data.late === true)).toBe(true);
+  });
+});
+
+describe('teams notification fields of the wrong type', () => {
+  // Graph sends a string; a body that names its type otherwise is read by its resource path, never thrown on.
+  it('finds the call record by its resource when @odata.type is not a string', () => {
+    const notification = {
+      resource: 'communications/callRecords/rec-1',
+      resourceData: { '@odata.type': [] as unknown as string, id: 'rec-1' },
+    } as Parameters<typeof callRecordIdOf>[0];
+    expect(callRecordIdOf(notification)).toBe('rec-1');
   });
 });

@@ -64,6 +64,15 @@ describe('a verified delivery holding a value the log cannot keep', () => {
     expect((await store.head()).size).toBe(0);
   });
 
+  it('answers 400 when the adapter itself could not read the delivery, as webhook-rejected says malformed', async () => {
+    const { store, rejected } = setUp();
+    const handler = createFetchWebhookHandler(bridges[0]!);
+    const answer = await handler(new Request('http://localhost/webhooks/daily', { method: 'POST', body: '[{' }));
+    expect(answer.status).toBe(400);
+    expect(rejected).toMatchObject([{ code: 'WEBHOOK_INVALID', reason: 'malformed' }]);
+    expect((await store.head()).size).toBe(0);
+  });
+
   it('keeps what the delivery logged before the value it could not keep', async () => {
     const { store, send } = setUp();
     const answer = await send([event({ providerEventId: 'evt-ok' }), event({ providerEventId: 'e'.repeat(300) })]);

@@ -76,5 +76,6 @@ export function callRecordIdOf(notification: GraphChangeNotification): string | 
 }
 
 function isCallRecordType(notification: GraphChangeNotification): boolean {
-  return notification.resourceData?.['@odata.type']?.toLowerCase() === '#microsoft.graph.callrecord';
+  const type: unknown = notification.resourceData?.['@odata.type'];
+  return typeof type === 'string' && type.toLowerCase() === '#microsoft.graph.callrecord';
 }

@@ -1,5 +1,6 @@
 import type { Bridge } from '../bridge.js';
 import { BridgeError } from '../errors.js';
+import { refusalReasonOf } from './refusal.js';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body.js';
 
 /** Settings for the webhook handlers ({@link createWebhookHandler}, {@link createFetchWebhookHandler}). */
@@ -98,7 +99,8 @@ function decodePathSegment(segment: string): string | undefined {
 
 function statusFor(error: unknown): [number, string] {
   if (!BridgeError.isInstance(error)) return [500, 'INTERNAL'];
-  if (error.code === 'WEBHOOK_INVALID') return [error.details?.reason === 'malformed' ? 400 : 401, error.code];
+  // The status says what webhook-rejected says: a refusal no adapter classified counts as malformed.
+  if (error.code === 'WEBHOOK_INVALID') return [refusalReasonOf(error) === 'malformed' ? 400 : 401, error.code];
   if (error.code === 'NOT_FOUND') return [404, error.code];
   return [500, error.code];
 }
