@@ -13,6 +13,8 @@ export const entries = {
   'stores/memory': 'src/stores/memory.ts',
   'stores/postgres': 'src/stores/postgres.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
+  // The SQLite store's writer thread, loaded by path with new Worker, never imported.
+  'stores/sqlite/writer-thread': 'src/stores/sqlite/writer-thread.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',
 };

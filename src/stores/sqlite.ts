@@ -7,38 +7,22 @@ import {
   assertLeaseRequest,
   assertPersonalDataRecord,
   BridgeError,
-  checkLeaseFence,
-  entryColumns,
-  isLiveCall,
   MerkleFrontier,
-  sameHash,
-  nextCallRecord,
-  nextLease,
+  sealEntry,
   standingLease,
-  prepareAppend,
   verifyStoredRows,
-  type AppendOptions,
   type AuditEntry,
-  type AuditEntryInput,
   type BridgeStore,
-  type CallChange,
   type DeviceLease,
   type EntryQuery,
   type StoredRow,
 } from '../index.js';
-import {
-  callColumns,
-  callFromRow,
-  decodeEntryRow,
-  LIVE,
-  type CallRow,
-  type EntryRow,
-  type LeaseRow,
-  type PersonalDataRow,
-} from './sqlite/schema.js';
+import { callFromRow, decodeEntryRow, leaseFromRow, LIVE, type CallRow, type EntryRow, type LeaseRow, type PersonalDataRow } from './sqlite/schema.js';
 import { entrySelect } from './sqlite/entry-select.js';
-import { GroupCommit, type BatchOutcome } from './sqlite/group-commit.js';
+import { GroupCommit } from './sqlite/group-commit.js';
 import { openDatabase, storeError } from './sqlite/connection.js';
+import { createWriter, type AppendRequest } from './sqlite/writer.js';
+import { inlineWriter, WriterThread, type WriterLink } from './sqlite/writer-client.js';
 
 /** Name of this store. */
 export const STORE_NAME = 'sqlite';
@@ -51,136 +35,39 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+// Any valid instant: an input is sealed once here only to refuse it before it is queued.
+const VALIDATION_AT = '2000-01-01T00:00:00.000Z';
+
 /**
  * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so an
  * acknowledged append survives power loss. Several processes may share the file: every append (with
- * the call row it changes) and every lease change is one `BEGIN IMMEDIATE` transaction.
+ * the call row it changes) and every lease change is one `BEGIN IMMEDIATE` transaction. Every write
+ * runs on a writer thread with its own connection, so an fsync never blocks the event loop; appends
+ * made while a transaction commits share the next one. Reads stay on this thread: WAL readers never
+ * wait for the writer.
  */
-interface AppendRequest {
-  input: AuditEntryInput;
-  atMs: number;
-  options: AppendOptions;
-}
-
-type PreparedAppend = ReturnType<typeof prepareAppend>;
-
 export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeStore {
   const filename = options.filename ?? 'verification-call-bridge.db';
-  const db = openDatabase(filename, options.busyTimeoutMs ?? 5000);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const db = openDatabase(filename, busyTimeoutMs);
+  const writer: WriterLink = filename === ':memory:' ? inlineWriter(createWriter(db)) : new WriterThread({ filename, busyTimeoutMs });
   const selectEntries = entrySelect(db);
   const statements = {
-    tail: db.prepare<[], { idx: number; at: string }>('SELECT idx, at FROM audit_entries ORDER BY idx DESC LIMIT 1'),
+    tail: db.prepare<[], { idx: number }>('SELECT idx FROM audit_entries ORDER BY idx DESC LIMIT 1'),
     head: db.prepare<[], { idx: number; tree_root: Buffer }>('SELECT idx, tree_root FROM audit_entries ORDER BY idx DESC LIMIT 1'),
-    leafHashesFrom: db.prepare<[number], { leaf_hash: Buffer }>(
-      'SELECT leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx',
-    ),
-    insert: db.prepare(
-      `INSERT INTO audit_entries (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
-       VALUES (@idx, @verification_id, @type, @at, @provider_at, @source, @provider, @actor, @provider_event_id, @data, @leaf_hash, @tree_root)`,
-    ),
     leafHashRange: db.prepare<[number, number], { leaf_hash: Buffer }>(
       'SELECT leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
-    edge: db.prepare<[], { size: number; hashes: Buffer }>('SELECT size, hashes FROM tree_edge WHERE id = 1'),
-    putEdge: db.prepare<[number, Buffer]>(
-      'INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
-    ),
-    rootAt: db.prepare<[number], { tree_root: Buffer }>('SELECT tree_root FROM audit_entries WHERE idx = ?'),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
-    highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
-    upsertLease: db.prepare(
-      `INSERT INTO device_leases (device_id, holder, epoch, expires_at_ms) VALUES (@deviceId, @holder, @epoch, @expiresAtMs)
-       ON CONFLICT(device_id) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at_ms = excluded.expires_at_ms`,
-    ),
-    release: db.prepare(
-      'UPDATE device_leases SET expires_at_ms = 0 WHERE device_id = ? AND holder = ? AND expires_at_ms > 0',
-    ),
-    putPersonal: db.prepare(
-      `INSERT INTO personal_data (hash, kind, value, retain_until_ms) VALUES (@hash, @kind, @value, @retainUntilMs)
-       ON CONFLICT(hash) DO UPDATE SET retain_until_ms = max(retain_until_ms, excluded.retain_until_ms)`,
-    ),
     getPersonal: db.prepare<[string], PersonalDataRow>('SELECT * FROM personal_data WHERE hash = ?'),
-    erasePersonal: db.prepare<[number], Pick<PersonalDataRow, 'hash' | 'kind'>>('DELETE FROM personal_data WHERE retain_until_ms <= ? RETURNING hash, kind'),
     call: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE verification_id = ?'),
     callByProvider: db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE provider = ? AND provider_call_id = ?'),
     newestCallWithReference: db.prepare<[string, string | null], CallRow>(
       'SELECT * FROM calls WHERE reference = ? AND verification_id IS NOT ? ORDER BY opened_idx DESC LIMIT 1',
     ),
     liveCalls: db.prepare<[], CallRow>(`SELECT * FROM calls WHERE ${LIVE} ORDER BY opened_idx`),
-    liveCallOnDevice: db.prepare<[string, string], { one: number }>(
-      `SELECT 1 AS one FROM calls WHERE device_id = ? AND verification_id <> ? AND ${LIVE} LIMIT 1`,
-    ),
-    // An opening entry's index is both the call's first version and its place in the order of opens.
-    openCall: db.prepare(
-      `INSERT INTO calls (verification_id, reference, reference_expires_at_ms, state, version, updated_at_ms, expires_at_ms, owner, provider, provider_call_id, device_id, epoch, opened_idx)
-       VALUES (@verification_id, @reference, @reference_expires_at_ms, @state, @version, @updated_at_ms, @expires_at_ms, @owner, @provider, @provider_call_id, @device_id, @epoch, @version)`,
-    ),
-    updateCall: db.prepare(
-      `UPDATE calls SET reference = @reference, reference_expires_at_ms = @reference_expires_at_ms, state = @state, version = @version,
-       updated_at_ms = @updated_at_ms, expires_at_ms = @expires_at_ms, owner = @owner, provider = @provider,
-       provider_call_id = @provider_call_id, device_id = @device_id, epoch = @epoch
-       WHERE verification_id = @verification_id`,
-    ),
   };
-  // Trusted copy of the tree; re-synchronised inside each append in case another process appended.
-  let frontier = new MerkleFrontier();
-
-  function syncFrontier(size: number): MerkleFrontier {
-    if (size === frontier.size) return frontier;
-    const stored = storedEdge(size);
-    if (stored) return stored;
-    // A log written before the edge was kept, or an edge that does not match the log: replay the leaves.
-    const base = size > frontier.size ? frontier.clone() : new MerkleFrontier();
-    for (const row of statements.leafHashesFrom.iterate(base.size)) base.append(row.leaf_hash);
-    return base;
-  }
-
-  // Trusted only when it gives the root recorded with the last entry; verify() still recomputes everything.
-  function storedEdge(size: number): MerkleFrontier | undefined {
-    const row = statements.edge.get();
-    if (row === undefined || row.size !== size || size === 0) return undefined;
-    const edge = MerkleFrontier.fromEdge(size, row.hashes);
-    const recorded = statements.rootAt.get(size - 1)?.tree_root;
-    return edge && recorded && sameHash(edge.root(), recorded) ? edge : undefined;
-  }
-
-  const appendTransaction = db.transaction((input: AuditEntryInput, atMs: number, { fence, call }: AppendOptions) => {
-    const last = statements.tail.get();
-    const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
-    const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
-    if (fence) checkLeaseFence(fence, statements.lease.get(fence.deviceId)?.epoch);
-    const { entry } = prepared;
-    statements.insert.run({
-      ...entryColumns(entry),
-      leaf_hash: Buffer.from(prepared.leafHash),
-      tree_root: Buffer.from(prepared.rootAfter),
-    });
-    statements.putEdge.run(prepared.frontier.size, Buffer.from(prepared.frontier.edgeBytes()));
-    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
-    if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
-    return prepared;
-  });
-
-  function writeCall(change: CallChange, entry: { index: number; verificationId: string; atMs: number }): void {
-    const row = statements.call.get(entry.verificationId);
-    const holder = change.expectedVersion === null ? statements.newestCallWithReference.get(change.set.reference, entry.verificationId) : undefined;
-    const next = nextCallRecord(row && callFromRow(row), change, entry, holder && callFromRow(holder));
-    (row === undefined ? statements.openCall : statements.updateCall).run(callColumns(next));
-    // The call's end frees its device in the same transaction.
-    if (!isLiveCall(next) && next.deviceId !== undefined) statements.release.run(next.deviceId, next.verificationId);
-  }
-
-  const leaseTransaction = db.transaction((request: Parameters<BridgeStore['acquireLease']>[0]) => {
-    // A live call of another verification keeps its device even when its lease lapsed (its server died).
-    if (statements.liveCallOnDevice.get(request.deviceId, request.holder)) return null;
-    const row = statements.lease.get(request.deviceId);
-    const lease = nextLease(row && leaseFromRow(row), request, statements.highestCallEpoch.get(request.deviceId)?.epoch ?? 0);
-    if (lease) statements.upsertLease.run({ deviceId: lease.deviceId, holder: lease.holder, epoch: lease.epoch, expiresAtMs: lease.expiresAtMs });
-    return lease;
-  });
-
-  const initialTail = statements.tail.get();
-  frontier = syncFrontier(initialTail === undefined ? 0 : initialTail.idx + 1);
+  const appends = new GroupCommit<AppendRequest, AuditEntry>((requests) => writer.appendBatch(requests));
 
   function guard<T>(action: string, work: () => T): T {
     try {
@@ -189,29 +76,6 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       throw storeError(action, error);
     }
   }
-
-  // Each append is a savepoint inside the batch's one transaction, so one refused append rolls back alone.
-  const appendBatch = db.transaction((requests: readonly AppendRequest[]): BatchOutcome<PreparedAppend>[] =>
-    requests.map(({ input, atMs, options }) => {
-      try {
-        const prepared = appendTransaction(input, atMs, options);
-        frontier = prepared.frontier;
-        return { ok: true, value: prepared };
-      } catch (error) {
-        return { ok: false, error: storeError('append', error) };
-      }
-    }),
-  );
-  const appends = new GroupCommit<AppendRequest, PreparedAppend>((requests) => {
-    const before = frontier;
-    try {
-      return appendBatch.immediate(requests);
-    } catch (error) {
-      // Nothing of the batch was committed: the tree is as it was before it.
-      frontier = before;
-      throw storeError('append', error);
-    }
-  });
 
   function readRows(): Iterable<StoredRow> {
     const rows = db.prepare<[], EntryRow>('SELECT * FROM audit_entries ORDER BY idx').iterate();
@@ -225,9 +89,11 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
   return {
     kind: STORE_NAME,
     async append(input, atMs, options = {}) {
+      // Refused here, before the thread copies it: a copy turns a class instance into a plain object.
+      sealEntry(input, 0, VALIDATION_AT);
       if (options.fence) assertLeaseFence(options.fence);
       if (options.call) assertCallChange(input, options.call);
-      return (await appends.submit({ input, atMs, options })).entry;
+      return appends.submit({ input, atMs, options });
     },
     async head() {
       return guard('read the tree head', () => {
@@ -254,19 +120,14 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     },
     async putPersonalData(record) {
       assertPersonalDataRecord(record);
-      guard('keep personal data', () => statements.putPersonal.run(record));
+      await writer.putPersonalData(record);
     },
     async getPersonalData(hash) {
       const row = guard('read personal data', () => statements.getPersonal.get(hash));
       return row ? { hash: row.hash, kind: row.kind, value: row.value, retainUntilMs: row.retain_until_ms } : null;
     },
     async erasePersonalData(nowMs) {
-      return guard('erase personal data', () => {
-        const erased = statements.erasePersonal.all(nowMs);
-        // secure_delete zeroes the freed pages; the checkpoint then empties the WAL, which still held the old pages.
-        if (erased.length > 0) db.pragma('wal_checkpoint(TRUNCATE)');
-        return erased.map(({ hash, kind }) => ({ hash, kind }));
-      });
+      return writer.erasePersonalData(nowMs);
     },
     async verify() {
       return guard('verify the log', () => verifyStoredRows(readRows));
@@ -288,10 +149,10 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     },
     async acquireLease(request) {
       assertLeaseRequest(request);
-      return guard('take a device lease', () => leaseTransaction.immediate(request));
+      return writer.acquireLease(request);
     },
     async releaseLease(deviceId, holder) {
-      return guard('release a device lease', () => statements.release.run(deviceId, holder).changes > 0);
+      return writer.releaseLease(deviceId, holder);
     },
     async currentLease(deviceId, nowMs): Promise<DeviceLease | null> {
       return guard('read a device lease', () => {
@@ -300,7 +161,13 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       });
     },
     async close() {
-      db.close();
+      // Appends already made are written first; only then do the thread and this connection go.
+      await appends.drain();
+      try {
+        await writer.close();
+      } finally {
+        db.close();
+      }
     },
   };
 }
@@ -311,8 +178,4 @@ function decodeOrTampered(row: EntryRow): AuditEntry {
   } catch (error) {
     throw new BridgeError('AUDIT_TAMPERED', `entry ${row.idx} no longer decodes: the log was altered (run verify)`, { cause: error });
   }
-}
-
-function leaseFromRow(row: LeaseRow): DeviceLease {
-  return { deviceId: row.device_id, holder: row.holder, epoch: row.epoch, expiresAtMs: row.expires_at_ms };
 }

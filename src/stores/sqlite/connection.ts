@@ -14,14 +14,16 @@ export function openDatabase(filename: string, busyTimeoutMs: number): Database.
     throw new BridgeError('STORE_FAILED', `cannot open SQLite database ${filename}`, { cause: error });
   }
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
-  db.pragma('journal_mode = WAL');
+  const journalMode = db.pragma('journal_mode = WAL', { simple: true });
   db.pragma('synchronous = FULL');
   // Erased personal data must not survive in freed pages of the file.
   db.pragma('secure_delete = ON');
   const synchronous = db.pragma('synchronous', { simple: true });
-  if (synchronous !== SYNCHRONOUS_FULL) {
+  // An in-memory database has no WAL; it is never shared and nothing of it survives the process anyway.
+  const refused = journalMode !== 'wal' && filename !== ':memory:' ? `WAL (it reports ${String(journalMode)})` : synchronous !== SYNCHRONOUS_FULL ? `synchronous=FULL (it reports ${String(synchronous)})` : undefined;
+  if (refused !== undefined) {
     db.close();
-    throw new BridgeError('STORE_FAILED', `SQLite refused synchronous=FULL (it reports ${String(synchronous)})`);
+    throw new BridgeError('STORE_FAILED', `SQLite refused ${refused}`);
   }
   db.exec(SCHEMA);
   return db;

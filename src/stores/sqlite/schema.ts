@@ -1,4 +1,4 @@
-import { entryFromColumns, type AuditEntry, type CallRecord, type CallState, type EntryColumns } from '../../index.js';
+import { entryFromColumns, type AuditEntry, type CallRecord, type CallState, type DeviceLease, type EntryColumns } from '../../index.js';
 
 /** The condition naming live call rows; queries repeat it word for word so SQLite uses the partial indexes. */
 export const LIVE = `state NOT IN ('ended', 'failed')`;
@@ -90,6 +90,11 @@ export interface LeaseRow {
   holder: string;
   epoch: number;
   expires_at_ms: number;
+}
+
+/** Rebuilds a lease from its row. */
+export function leaseFromRow(row: LeaseRow): DeviceLease {
+  return { deviceId: row.device_id, holder: row.holder, epoch: row.epoch, expiresAtMs: row.expires_at_ms };
 }
 
 /** Rebuilds an entry from its columns; throws if they no longer form a valid entry. */
