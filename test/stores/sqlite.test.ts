@@ -285,6 +285,23 @@ describe('sqlite store on a file', () => {
       expect(await s.verify()).toMatchObject({ ok: true, entries: 4 });
       expect(toHex((await s.head()).root)).toBe(expectedRootHex(await s.readEntries()));
     });
+
+    it('fails the whole group when SQLite rolls its transaction back (a full disk), committing none of it one by one', async () => {
+      const pragma = vi.spyOn(Database.prototype, 'pragma');
+      // In memory the writer runs on this thread: its connection can be made to fill up.
+      const s = store(':memory:');
+      const connection = pragma.mock.contexts[0] as Database.Database;
+      pragma.mockRestore();
+      await s.append(input(0), T0);
+      connection.pragma(`max_page_count = ${Number(connection.pragma('page_count', { simple: true })) + 3}`);
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => s.append(input(i + 1, { data: { n: i + 1, pad: 'x'.repeat(3_000) } }), T0)));
+      connection.pragma('max_page_count = 1000000');
+      const logged = (await s.readEntries()).map((e) => e.data.n);
+      results.forEach((result, i) => expect(logged.includes(i + 1), `append ${i + 1} ${result.status}`).toBe(result.status === 'fulfilled'));
+      expect(await s.verify()).toMatchObject({ ok: true, entries: logged.length });
+      expect((await s.append(input(99), T0)).index).toBe(logged.length);
+      expect((await s.verify()).ok).toBe(true);
+    });
   });
 
   it('fails with STORE_FAILED when the file cannot be opened', () => {

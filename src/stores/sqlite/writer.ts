@@ -15,6 +15,8 @@ import {
   type DeviceLease,
   type ErasedPersonalData,
   type LeaseRequest,
+  type LogTail,
+  type PreparedAppend,
   type PersonalDataRecord,
 } from '../../index.js';
 import { storeError } from './connection.js';
@@ -47,7 +49,7 @@ export interface SqliteWriter {
 /** The writer over an open connection; the tree is read from the file and re-synchronised in each append. */
 export function createWriter(db: Database.Database): SqliteWriter {
   const statements = prepareWrites(db);
-  // Trusted copy of the tree; re-synchronised inside each append in case another process appended.
+  // Trusted copy of the tree; re-synchronised inside each batch in case another process appended.
   let frontier = new MerkleFrontier();
 
   function syncFrontier(size: number): MerkleFrontier {
@@ -69,18 +71,18 @@ export function createWriter(db: Database.Database): SqliteWriter {
     return edge && recorded && sameHash(edge.root(), recorded) ? edge : undefined;
   }
 
-  const appendOne = db.transaction(({ input, atMs, options: { fence, call } }: AppendRequest) => {
-    const last = statements.tail.get();
-    const current = syncFrontier(last === undefined ? 0 : last.idx + 1);
-    const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
+  // One append on the tree and tail the batch has reached. A failed insert (a repeated event) undoes
+  // itself, so only an append that changes a call, written after its entry, needs a savepoint.
+  function appendOne({ input, atMs, options: { fence, call } }: AppendRequest, tail: LogTail): PreparedAppend {
+    const prepared = prepareAppend(input, atMs, tail);
     if (fence) checkLeaseFence(fence, statements.lease.get(fence.deviceId)?.epoch);
     const { entry } = prepared;
     statements.insert.run({ ...entryColumns(entry), leaf_hash: Buffer.from(prepared.leafHash), tree_root: Buffer.from(prepared.rootAfter) });
-    statements.putEdge.run(prepared.frontier.size, Buffer.from(prepared.frontier.edgeBytes()));
     // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
     if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
     return prepared;
-  });
+  }
+  const appendWithSavepoint = db.transaction(appendOne);
 
   function writeCall(change: CallChange, entry: { index: number; verificationId: string; atMs: number }): void {
     const row = statements.call.get(entry.verificationId);
@@ -91,17 +93,29 @@ export function createWriter(db: Database.Database): SqliteWriter {
     if (!isLiveCall(next) && next.deviceId !== undefined) statements.release.run(next.deviceId, next.verificationId);
   }
 
-  const appendBatch = db.transaction((requests: readonly AppendRequest[]) =>
-    requests.map((request): BatchOutcome<AuditEntry> => {
+  // The batch holds the write lock from its first statement, so the tail is read once and then followed
+  // in memory; the tree edge is written once, for the last entry that went in.
+  const appendBatch = db.transaction((requests: readonly AppendRequest[]) => {
+    const last = statements.tail.get();
+    frontier = syncFrontier(last === undefined ? 0 : last.idx + 1);
+    let lastAt = last?.at;
+    const sizeBefore = frontier.size;
+    const outcomes = requests.map((request): BatchOutcome<AuditEntry> => {
       try {
-        const prepared = appendOne(request);
+        const prepared = (request.options.call ? appendWithSavepoint : appendOne)(request, { lastAt, frontier });
         frontier = prepared.frontier;
+        lastAt = prepared.entry.at;
         return { ok: true, value: prepared.entry };
       } catch (error) {
+        // Some failures (a full disk, an I/O error) make SQLite roll the whole transaction back: then
+        // nothing of the batch stands, and carrying on would commit the rest one statement at a time.
+        if (!db.inTransaction) throw error;
         return { ok: false, error: storeError('append', error) };
       }
-    }),
-  );
+    });
+    if (frontier.size !== sizeBefore) statements.putEdge.run(frontier.size, Buffer.from(frontier.edgeBytes()));
+    return outcomes;
+  });
 
   const leaseTransaction = db.transaction((request: LeaseRequest) => {
     // A live call of another verification keeps its device even when its lease lapsed (its server died).
