@@ -7,6 +7,10 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditEntryInput, BridgeStore } from '../../src/index.js';
 import sqliteStore from '../../src/stores/sqlite.js';
+import { openDatabase } from '../../src/stores/sqlite/connection.js';
+import { createWriter } from '../../src/stores/sqlite/writer.js';
+import type { WriterReply } from '../../src/stores/sqlite/writer-protocol.js';
+import { WriterQueue } from '../../src/stores/sqlite/writer-queue.js';
 import { expectBridgeError, T0 } from './store-suite.js';
 
 // The SQLite store writes on a thread of its own so that a commit's fsync never stalls the event loop.
@@ -163,5 +167,42 @@ describe('sqlite writer thread', () => {
       execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 15_000 }, (error, out) => (error ? reject(error) : resolve(out)));
     });
     expect(stdout.trim().split('\n')).toEqual(['appended 0', 'closed']);
+  });
+
+  it('writes the append batches that waited together as one transaction, answering each in order, a lease in its place', async () => {
+    const writer = createWriter(openDatabase(':memory:', 5000));
+    const transactions = vi.spyOn(writer, 'appendBatch');
+    const replies: WriterReply[] = [];
+    const queue = new WriterQueue(writer, (reply) => replies.push(reply));
+    const batch = (id: number, ...ns: number[]) => ({ id, op: 'appendBatch' as const, args: [ns.map((n) => ({ input: input(n), atMs: T0, options: {} }))] });
+    const repeated = { input: { ...input(9), provider: 'daily', providerEventId: 'evt-1' }, atMs: T0, options: {} };
+    queue.receive(batch(1, 0, 1));
+    queue.receive({ id: 2, op: 'appendBatch', args: [[repeated, repeated]] });
+    queue.receive({ id: 3, op: 'acquireLease', args: [{ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 60_000, nowMs: T0 }] });
+    queue.receive(batch(4, 3));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(transactions.mock.calls.map(([requests]) => requests.length)).toEqual([4, 1]);
+    expect(replies.map((reply) => reply.id)).toEqual([1, 2, 3, 4]);
+    const outcomes = replies.map((reply) => (reply.ok && Array.isArray(reply.value) ? reply.value.map((o: { ok: boolean; value?: { index: number }; error?: { code: string } }) => o.value?.index ?? o.error?.code) : reply.ok));
+    // The refused repeat leaves no gap: the batch after the lease goes on at index 3.
+    expect(outcomes).toEqual([[0, 1], [2, 'DUPLICATE_EVENT'], true, [3]]);
+    writer.close();
+  });
+
+  it('fails every batch of a joined transaction that could not commit, each under its own id', async () => {
+    const file = filename();
+    await store(file).close();
+    const writer = createWriter(openDatabase(file, 20));
+    const replies: WriterReply[] = [];
+    const queue = new WriterQueue(writer, (reply) => replies.push(reply));
+    const holder = new Database(file);
+    holder.exec('BEGIN IMMEDIATE');
+    queue.receive({ id: 1, op: 'appendBatch', args: [[{ input: input(0), atMs: T0, options: {} }]] });
+    queue.receive({ id: 2, op: 'appendBatch', args: [[{ input: input(1), atMs: T0, options: {} }]] });
+    await new Promise((resolve) => setImmediate(resolve));
+    holder.exec('ROLLBACK');
+    holder.close();
+    expect(replies).toMatchObject([{ id: 1, ok: false, error: { code: 'STORE_FAILED' } }, { id: 2, ok: false, error: { code: 'STORE_FAILED' } }]);
+    writer.close();
   });
 });

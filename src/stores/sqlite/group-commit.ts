@@ -8,16 +8,16 @@ interface Pending<Request, Result> {
 }
 
 /**
- * Group commit: requests are written together, in arrival order, by one `runBatch` (one transaction,
- * one fsync), and only one batch is written at a time, so every request made while a batch commits
- * joins the next. Each request is settled only once its batch has returned, so nothing is acknowledged
- * before it is durable; a request refused on its own (a repeated event, a lost lease) fails alone, and
- * a batch that fails as a whole fails every request in it.
+ * Group commit, the caller's side: requests made in the same turn of the event loop go to `runBatch`
+ * together, in arrival order (the writer thread then joins every batch that waited for its last commit
+ * into one transaction). Each request is settled only once its batch has returned, so nothing is
+ * acknowledged before it is durable; a request refused on its own (a repeated event, a lost lease)
+ * fails alone, and a batch that fails as a whole fails every request in it.
  */
 export class GroupCommit<Request, Result> {
   private queue: Pending<Request, Result>[] = [];
   private scheduled = false;
-  private writing?: Promise<void>;
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(private readonly runBatch: (requests: readonly Request[]) => Promise<BatchOutcome<Result>[]>) {}
 
@@ -25,32 +25,26 @@ export class GroupCommit<Request, Result> {
   submit(request: Request): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      this.schedule();
+      if (this.scheduled) return;
+      this.scheduled = true;
+      // After the current I/O callbacks, so every request they make joins the same batch.
+      setImmediate(() => this.flush());
     });
   }
 
   /** Resolves once every request submitted so far is settled. */
   async drain(): Promise<void> {
-    while (this.writing !== undefined || this.queue.length > 0) {
-      await (this.writing ?? new Promise<void>((resolve) => setImmediate(resolve)));
+    while (this.scheduled || this.writing.size > 0) {
+      await (this.scheduled ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.all(this.writing));
     }
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.writing !== undefined) return;
-    this.scheduled = true;
-    // After the current I/O callbacks, so every request they make joins the same batch.
-    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
-    this.writing = this.write(batch).finally(() => {
-      this.writing = undefined;
-      if (this.queue.length > 0) this.schedule();
-    });
+    const writing = this.write(batch).finally(() => this.writing.delete(writing));
+    this.writing.add(writing);
   }
 
   private async write(batch: Pending<Request, Result>[]): Promise<void> {
