@@ -58,6 +58,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     leafHashRange: db.prepare<[number, number], { leaf_hash: Buffer }>(
       'SELECT leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
+    subtree: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM tree_subtrees WHERE level = ? AND idx = ?'),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     getPersonal: db.prepare<[string], PersonalDataRow>('SELECT * FROM personal_data WHERE hash = ?'),
     call: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE verification_id = ?'),
@@ -117,6 +118,14 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
         }
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
+    },
+    async readSubtreeHashes(addresses) {
+      return guard('read subtree hashes', () =>
+        addresses.map(({ level, index }) => {
+          const row = statements.subtree.get(level, index);
+          return row && Uint8Array.from(row.hash);
+        }),
+      );
     },
     async putPersonalData(record) {
       assertPersonalDataRecord(record);

@@ -72,17 +72,22 @@ export function createWriter(db: Database.Database): SqliteWriter {
   }
 
   // One append on the tree and tail the batch has reached. A failed insert (a repeated event) undoes
-  // itself, so only an append that changes a call, written after its entry, needs a savepoint.
+  // itself; an append that writes more after its entry (a call change, a completed subtree) runs in a
+  // savepoint, so a refusal or failure after the insert takes the entry back out with it.
   function appendOne({ input, atMs, options: { fence, call } }: AppendRequest, tail: LogTail): PreparedAppend {
     const prepared = prepareAppend(input, atMs, tail);
     if (fence) checkLeaseFence(fence, statements.lease.get(fence.deviceId)?.epoch);
-    const { entry } = prepared;
-    statements.insert.run({ ...entryColumns(entry), leaf_hash: Buffer.from(prepared.leafHash), tree_root: Buffer.from(prepared.rootAfter) });
-    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
-    if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
+    (call !== undefined || prepared.subtrees.length > 0 ? writeInSavepoint : writeEntry)(prepared, call);
     return prepared;
   }
-  const appendWithSavepoint = db.transaction(appendOne);
+
+  function writeEntry({ entry, leafHash, rootAfter, subtrees }: PreparedAppend, call: CallChange | undefined): void {
+    statements.insert.run({ ...entryColumns(entry), leaf_hash: Buffer.from(leafHash), tree_root: Buffer.from(rootAfter) });
+    for (const { level, index, hash } of subtrees) statements.putSubtree.run(level, index, Buffer.from(hash));
+    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
+    if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
+  }
+  const writeInSavepoint = db.transaction(writeEntry);
 
   function writeCall(change: CallChange, entry: { index: number; verificationId: string; atMs: number }): void {
     const row = statements.call.get(entry.verificationId);
@@ -102,7 +107,7 @@ export function createWriter(db: Database.Database): SqliteWriter {
     const sizeBefore = frontier.size;
     const outcomes = requests.map((request): BatchOutcome<AuditEntry> => {
       try {
-        const prepared = (request.options.call ? appendWithSavepoint : appendOne)(request, { lastAt, frontier });
+        const prepared = appendOne(request, { lastAt, frontier });
         frontier = prepared.frontier;
         lastAt = prepared.entry.at;
         return { ok: true, value: prepared.entry };
@@ -174,6 +179,8 @@ function prepareWrites(db: Database.Database) {
     putEdge: db.prepare<[number, Buffer]>(
       'INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
     ),
+    // Replacing, so after a truncation the kept hashes follow the entries written since.
+    putSubtree: db.prepare<[number, number, Buffer]>('INSERT OR REPLACE INTO tree_subtrees (level, idx, hash) VALUES (?, ?, ?)'),
     rootAt: db.prepare<[number], { tree_root: Buffer }>('SELECT tree_root FROM audit_entries WHERE idx = ?'),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
