@@ -50,7 +50,13 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
   const filename = options.filename ?? 'verification-call-bridge.db';
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const db = openDatabase(filename, busyTimeoutMs);
-  const writer: WriterLink = filename === ':memory:' ? inlineWriter(createWriter(db)) : new WriterThread({ filename, busyTimeoutMs });
+  let writer: WriterLink;
+  try {
+    writer = filename === ':memory:' ? inlineWriter(createWriter(db)) : new WriterThread({ filename, busyTimeoutMs });
+  } catch (error) {
+    db.close();
+    throw storeError('start its writer', error);
+  }
   const selectEntries = entrySelect(db);
   const statements = {
     tail: db.prepare<[], { idx: number }>('SELECT idx FROM audit_entries ORDER BY idx DESC LIMIT 1'),

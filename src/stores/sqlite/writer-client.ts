@@ -26,7 +26,7 @@ export function inlineWriter(writer: SqliteWriter): WriterLink {
 
 // The built thread entry, found through the package's own exports so it resolves from the built
 // chunks and from the sources alike (the tests run the sources; their global setup builds dist first).
-const THREAD_ENTRY = import.meta.resolve('verification-call-bridge/stores/sqlite/writer-thread');
+const THREAD_ENTRY = 'verification-call-bridge/stores/sqlite/writer-thread';
 
 /** One started thread and the requests it has not answered yet. */
 interface Generation {
@@ -91,7 +91,12 @@ export class WriterThread implements WriterLink {
 
   private call(op: WriterOp, args: unknown[]): Promise<unknown> {
     if (this.closed) return Promise.reject(closedError());
-    return this.send((this.current ??= this.start()), op, args);
+    try {
+      this.current ??= this.start();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(this.current, op, args);
   }
 
   private send(generation: Generation, op: WriterOp, args: unknown[]): Promise<unknown> {
@@ -109,8 +114,13 @@ export class WriterThread implements WriterLink {
   }
 
   private start(): Generation {
-    // Not the application's node flags: they are for its main thread (--input-type, say, stops a worker loading).
-    const worker = new Worker(new URL(THREAD_ENTRY), { workerData: this.data, execArgv: [] });
+    let worker: Worker;
+    try {
+      // Not the application's node flags: they are for its main thread (--input-type, say, stops a worker loading).
+      worker = new Worker(new URL(import.meta.resolve(THREAD_ENTRY)), { workerData: this.data, execArgv: [] });
+    } catch (error) {
+      throw new BridgeError('STORE_FAILED', 'sqlite store could not start its writer thread (is the package bundled? leave it external)', { cause: error });
+    }
     const generation: Generation = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (reply: WriterReply) => this.settle(generation, reply));
