@@ -79,6 +79,10 @@ describe('meeting tokens the daily adapter signs itself', () => {
     const [, payload] = guest.split('.');
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
     expect((await refusal(fake.joinWithToken(roomA, unsigned))).code).toBe('INVALID_TOKEN');
+    // A header naming another algorithm is refused even when the HS256 signature over it is right.
+    const relabelled = `${Buffer.from('{"alg":"HS384","typ":"JWT"}').toString('base64url')}.${payload}`;
+    const relabelledToken = `${relabelled}.${createHmac('sha256', fake.apiKey).update(relabelled).digest('base64url')}`;
+    expect((await refusal(fake.joinWithToken(roomA, relabelledToken))).message).toContain('HS384');
     const noRoom = `${guest.split('.')[0]}.${Buffer.from(JSON.stringify({ d: fake.domainId, iat: 1 })).toString('base64url')}`;
     const noRoomToken = `${noRoom}.${createHmac('sha256', fake.apiKey).update(noRoom).digest('base64url')}`;
     expect((await refusal(fake.joinWithToken(roomA, noRoomToken))).message).toContain('no room');
