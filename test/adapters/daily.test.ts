@@ -17,7 +17,7 @@ const request = { verificationId: 'vrf_1', flow: 'citizen-device' as const, devi
 describe('daily adapter requests', () => {
   it('creates a private expiring room and asks for the domain id at once, and signs both tokens itself', async () => {
     fake = await startDailyFake({ latencyMs: 50 });
-    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl, readDomainIdAtStart: false });
     const created = await adapter.createCall(request);
     const room = fake.requests.find((r) => r.method === 'POST' && r.path === '/v1/rooms');
     const domain = fake.requests.find((r) => r.method === 'GET' && r.path === '/v1/');
@@ -36,12 +36,14 @@ describe('daily adapter requests', () => {
     expect(fake.rooms().map((r) => r.name)).toEqual([created.providerCallId]);
   });
 
-  it('reads the domain id once, and not at all when it is configured', async () => {
+  it('reads the domain id once, when it is made, and not at all when it is configured', async () => {
     fake = await startDailyFake();
     const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    await adapter.ready!();
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/']);
     await adapter.createCall(request);
     await adapter.createCall(request);
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /v1/', 'POST /v1/rooms', 'POST /v1/rooms']);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/', 'POST /v1/rooms', 'POST /v1/rooms']);
     const configured = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl, domainId: fake.domainId });
     const before = fake.requests.length;
     const created = await configured.createCall(request);
@@ -51,12 +53,20 @@ describe('daily adapter requests', () => {
 
   it('deletes the room if the domain id cannot be read, so no room is left behind, and asks again next time', async () => {
     fake = await startDailyFake();
-    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    const adapter = daily({ apiKey: fake.apiKey, webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl, readDomainIdAtStart: false });
     fake.injectFault({ status: 400, method: 'GET', path: /^\/v1\/$/ });
     await expect(adapter.createCall(request)).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', statusCode: 400, provider: 'daily' });
     expect(fake.rooms()).toEqual([]);
     expect(fake.requests.at(-1)).toMatchObject({ method: 'DELETE' });
     await expect(adapter.createCall(request)).resolves.toMatchObject({ providerCallId: expect.any(String) });
+  });
+
+  it('knows a refused API key before any call, from the domain id read at start', async () => {
+    fake = await startDailyFake();
+    const adapter = daily({ apiKey: 'not-the-key', webhookSecret: fake.webhookSecret, baseUrl: fake.baseUrl });
+    await adapter.ready!();
+    expect(await adapter.health()).toMatchObject({ ok: false, credentialsInvalid: true });
+    expect(fake.requests.some((r) => r.path === '/v1/rooms' && r.method === 'POST')).toBe(false);
   });
 
   it('reports itself unhealthy, with the setting to fix, when it has no key or secret', async () => {
