@@ -39,6 +39,11 @@ export interface DailyAdapterOptions extends AdapterHttpSettings {
    * @default process.env.DAILY_DOMAIN_ID, else read once from Daily's domain configuration (`GET /v1/`)
    */
   domainId?: string;
+  /**
+   * Read the domain id (when not configured) as soon as the adapter is made, so even the first create is
+   * a single request; a key refused then marks the adapter unhealthy before any call. @default true
+   */
+  readDomainIdAtStart?: boolean;
   /** API root; point it at a fake or a proxy. @default 'https://api.daily.co/v1' */
   baseUrl?: string;
   /** Largest accepted gap between a webhook's timestamp and its receipt, in seconds. @default 300 */
@@ -86,6 +91,8 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
   });
 
   const domainId = dailyDomainId(http, () => options.domainId ?? process.env.DAILY_DOMAIN_ID);
+  // A failure here is recorded by the HTTP client's health tracking; a create asks again.
+  const started = (options.readDomainIdAtStart ?? true) ? domainId().then(noop, noop) : Promise.resolve();
 
   async function createRoom(name: string, exp: number): Promise<DailyRoom> {
     const { data: room } = await http.request<DailyRoom>({
@@ -131,8 +138,8 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
 
     async createCall(request: CreateCallRequest): Promise<CreatedCall> {
       const exp = Math.floor(providerTimeToEpochMs({ value: request.expiresAt }) / 1000);
-      // The name is ours to choose, so the tokens need nothing from the room's answer but its domain's id:
-      // the room and that id are asked for at once, and the join link costs one round trip.
+      // The name is ours to choose, so the tokens need nothing from the room's answer but its domain's id,
+      // read at start; if it has not come yet, the room and that id are asked for at once: one round trip.
       const name = `vcb-${randomBytes(12).toString('base64url')}`;
       const [created, domain] = await Promise.allSettled([createRoom(name, exp), domainId()]);
       if (created.status === 'rejected') throw created.reason;
@@ -188,6 +195,8 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
       return normaliseDailyEvent(parseDailyEnvelope(request.rawBody));
     },
 
+    ready: () => started,
+
     async health(): Promise<AdapterHealth> {
       // Without its key it cannot create a call; without the secret its lifecycle evidence would be refused.
       const missing = missingSetting(options);
@@ -242,6 +251,8 @@ function isVerificationPing(rawBody: Uint8Array): boolean {
     return false;
   }
 }
+
+function noop(): void {}
 
 function unexpected(message: string): BridgeError {
   return new BridgeError('PROVIDER_REJECTED', `daily: ${message}`, { provider: PROVIDER_NAME });
