@@ -20,7 +20,7 @@ import {
 import { callFromRow, decodeEntryRow, leaseFromRow, LIVE, type CallRow, type EntryRow, type LeaseRow, type PersonalDataRow } from './sqlite/schema.js';
 import { entrySelect } from './sqlite/entry-select.js';
 import { GroupCommit } from './sqlite/group-commit.js';
-import { openDatabase, storeError } from './sqlite/connection.js';
+import { guard, openDatabase, storeError } from './sqlite/connection.js';
 import { createWriter, type AppendRequest } from './sqlite/writer.js';
 import { inlineWriter, WriterThread, type WriterLink } from './sqlite/writer-client.js';
 
@@ -75,14 +75,6 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     liveCalls: db.prepare<[], CallRow>(`SELECT * FROM calls WHERE ${LIVE} ORDER BY opened_idx`),
   };
   const appends = new GroupCommit<AppendRequest, AuditEntry>((requests) => writer.appendBatch(requests));
-
-  function guard<T>(action: string, work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      throw storeError(action, error);
-    }
-  }
 
   function readRows(): Iterable<StoredRow> {
     const rows = db.prepare<[], EntryRow>('SELECT * FROM audit_entries ORDER BY idx').iterate();

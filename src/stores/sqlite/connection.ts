@@ -38,3 +38,12 @@ export function storeError(action: string, error: unknown): BridgeError {
   }
   return new BridgeError('STORE_FAILED', `sqlite store could not ${action}`, { cause: error });
 }
+
+/** Runs one SQLite operation, turning whatever it throws into the BridgeError {@link storeError} gives. */
+export function guard<T>(action: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw storeError(action, error);
+  }
+}

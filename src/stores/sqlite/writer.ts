@@ -19,7 +19,7 @@ import {
   type PreparedAppend,
   type PersonalDataRecord,
 } from '../../index.js';
-import { storeError } from './connection.js';
+import { guard, storeError } from './connection.js';
 import type { BatchOutcome } from './group-commit.js';
 import { callColumns, callFromRow, leaseFromRow, LIVE, type CallRow, type LeaseRow } from './schema.js';
 
@@ -157,14 +157,6 @@ export function createWriter(db: Database.Database): SqliteWriter {
       }),
     close: () => db.close(),
   };
-}
-
-function guard<T>(action: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    throw storeError(action, error);
-  }
 }
 
 function prepareWrites(db: Database.Database) {
