@@ -3,6 +3,8 @@
 // a line on stdout is the proof that the store said the entry was durable.
 import { writeSync } from 'node:fs';
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 const [kind, target, schema, round] = process.argv.slice(2);
 const { default: openStore } = await import(new URL(`../../dist/stores/${kind}.js`, import.meta.url).href);
 // Started ahead of its round so loading Node and the package overlaps the previous round; the parent
@@ -11,7 +13,7 @@ process.stdin.once('end', () => process.exit(0));
 await new Promise((resolve) => process.stdin.once('data', resolve));
 const store = kind === 'sqlite' ? openStore({ filename: target }) : openStore({ connectionString: target, schema, maxConnections: 1 });
 await store.head(); // a PostgreSQL store connects and creates its tables at first use
-writeSync(1, 'ready\n');
+writeLine('ready\n');
 
 // Several writers append at once, so a store that commits them in groups is killed mid-group too. Each
 // line is written the moment its append is acknowledged, whatever the other writers are doing.
@@ -30,6 +32,20 @@ async function appendForever(writer) {
       data: { round: Number(round), writer, n, pad: 'x'.repeat(Math.floor(Math.random() * 2_500)) },
     };
     const entry = await store.append(input, Date.now());
-    writeSync(1, `${JSON.stringify(entry)}\n`);
+    writeLine(`${JSON.stringify(entry)}\n`);
+  }
+}
+
+// The whole line, before the next append. stdout is a non-blocking pipe: when the parent falls behind
+// reading it (a loaded machine, a fast store), a write fails with EAGAIN or goes in part; wait and go on.
+function writeLine(text) {
+  const bytes = Buffer.from(text);
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (error) {
+      if (error.code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
   }
 }
