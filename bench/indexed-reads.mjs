@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sqliteStore from '../dist/stores/sqlite.js';
 import { benchEntry, fillLog } from './fill-log.mjs';
+import { spread } from './harness.mjs';
 
 const ENTRIES_PER_CALL = 10;
 const SAMPLES = 21;
@@ -21,7 +22,7 @@ async function median(fn) {
     await fn(i);
     times.push(performance.now() - started);
   }
-  return times.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)];
+  return spread(times).median;
 }
 
 /** The reads the by-verif and latest-cp lines time, each checking it read what the log holds. */
