@@ -26,6 +26,7 @@ function checkShape(line, file) {
   if (typeof line.target !== 'number' || !(line.target > 0)) throw wrong('needs a positive numeric target');
   if (typeof line.why !== 'string' || line.why.trim() === '') throw wrong('needs a why');
   if (typeof line.measure !== 'function') throw wrong('needs a measure function');
+  if (line.rounds !== undefined && !(Number.isInteger(line.rounds) && line.rounds > 0)) throw wrong('has rounds that is not a positive integer');
   for (const field of ['sizes', 'bigSizes']) {
     const sizes = line[field];
     if (sizes !== undefined && (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => Number.isInteger(s) && s > 0))) {
@@ -63,9 +64,13 @@ async function runRound(line, size, round) {
   }
 }
 
-/** Runs one line at each size for `rounds` rounds; a throw is kept as the line's error, not rethrown. */
-export async function runLine(line, { rounds, big, onPoint = () => {} }) {
-  const summary = { name: line.name, target: line.target, why: line.why, points: [] };
+/**
+ * Runs one line at each size for `rounds` rounds, or fewer when the line caps its own (a line whose one
+ * round is minutes long); a throw is kept as the line's error, not rethrown.
+ */
+export async function runLine(line, { rounds: asked, big, onPoint = () => {} }) {
+  const rounds = Math.min(asked, line.rounds ?? asked);
+  const summary = { name: line.name, target: line.target, why: line.why, rounds, points: [] };
   try {
     for (const size of sizesOf(line, big)) {
       const results = [];

@@ -1,7 +1,8 @@
 // How `npm run bench` prints: a row per line and size as it finishes, a curve row for each line run
 // at several sizes (so a cost that grows with the log shows as a slope), and a closing tally.
 
-const ratio = (value) => `${value < 10 ? value.toFixed(2) : value.toFixed(0)}×`;
+// Small ratios keep two significant digits, so 0.004× is not printed as 0.00×.
+const ratio = (value) => `${value < 0.1 ? value.toPrecision(2) : value < 10 ? value.toFixed(2) : value.toFixed(0)}×`;
 const size = (value) => (value === null ? '-' : value.toLocaleString('en-GB'));
 
 /** The header printed once before the first row. */
@@ -15,7 +16,8 @@ export function header(rounds) {
 /** One row: a line at one size. */
 export function pointRow(summary, point) {
   const { min, median, max } = point.ratio;
-  const spread = `${ratio(min)} / ${ratio(median)} / ${ratio(max)}`;
+  const rounds = point.rounds.length;
+  const spread = rounds === 1 ? `${ratio(median)} (1 round)` : `${ratio(min)} / ${ratio(median)} / ${ratio(max)}`;
   const verdict = point.ok ? 'within target' : 'OVER TARGET';
   return `${summary.name.padEnd(12)}${size(point.size).padStart(10)}  ${spread.padEnd(22)}${`≤ ${summary.target}×`.padEnd(9)}${verdict.padEnd(15)}${medianRound(point).detail ?? ''}`;
 }
