@@ -113,11 +113,15 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
     if (fence) checkLeaseFence(fence, await leases.latestEpochForWrite(client, fence.deviceId));
     const columns = entryColumns(prepared.entry);
-    // The entry and the tree's edge after it, in one statement: one round trip under the append lock.
+    // The entry, the subtrees it completes and the tree's edge after it, in one statement: one round
+    // trip under the append lock. Subtrees replace, so after a truncation they follow the entries written since.
     await client.query(
       `WITH entry AS (
          INSERT INTO ${tables.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ), subtrees AS (
+         INSERT INTO ${tables.subtrees} (level, idx, hash) SELECT * FROM unnest($14::integer[], $15::bigint[], $16::bytea[])
+         ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash
        )
        INSERT INTO ${tables.edge} (id, size, hashes) VALUES (1, $1::bigint + 1, $13)
        ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes`,
@@ -135,6 +139,9 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         Buffer.from(prepared.leafHash),
         Buffer.from(prepared.rootAfter),
         Buffer.from(prepared.frontier.edgeBytes()),
+        prepared.subtrees.map((subtree) => subtree.level),
+        prepared.subtrees.map((subtree) => subtree.index),
+        prepared.subtrees.map((subtree) => Buffer.from(subtree.hash)),
       ],
     );
     // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
@@ -213,6 +220,19 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
     },
+    readSubtreeHashes: (addresses) =>
+      run('read subtree hashes', async (pool) => {
+        if (addresses.length === 0) return [];
+        const { rows } = await pool.query<{ level: number; idx: string; hash: Buffer }>(
+          `SELECT level, idx, hash FROM ${tables.subtrees} WHERE (level, idx) IN (SELECT * FROM unnest($1::integer[], $2::bigint[]))`,
+          [addresses.map((address) => address.level), addresses.map((address) => address.index)],
+        );
+        const found = new Map(rows.map((row) => [`${row.level}:${row.idx}`, row.hash]));
+        return addresses.map(({ level, index }) => {
+          const hash = found.get(`${level}:${index}`);
+          return hash && Uint8Array.from(hash);
+        });
+      }),
     async putPersonalData(record) {
       assertPersonalDataRecord(record);
       await run('keep personal data', (pool) =>

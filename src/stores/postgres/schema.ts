@@ -15,6 +15,7 @@ export interface Tables {
   personalData: string;
   calls: string;
   edge: string;
+  subtrees: string;
 }
 
 /** Checks a schema name and quotes the store's tables in it. */
@@ -23,7 +24,7 @@ export function tablesIn(schema: string): Tables {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
   }
-  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge` };
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge`, subtrees: `"${schema}".tree_subtrees` };
 }
 
 /**
@@ -69,6 +70,13 @@ export function schemaSql(tables: Tables): string[] {
       id integer PRIMARY KEY CHECK (id = 1),
       size bigint NOT NULL,
       hashes bytea NOT NULL
+    )`,
+    // Perfect subtree hashes of 2^8 leaves and more, each written with the entry that completes it, so proofs read O(log n) of them.
+    `CREATE TABLE IF NOT EXISTS ${tables.subtrees} (
+      level integer NOT NULL,
+      idx bigint NOT NULL,
+      hash bytea NOT NULL,
+      PRIMARY KEY (level, idx)
     )`,
     `CREATE TABLE IF NOT EXISTS ${tables.personalData} (
       hash text PRIMARY KEY,
