@@ -1,10 +1,12 @@
-/** One line of `npm run bench`: a ratio of our cost against a baseline measured in the same run. */
+// The append line: durable appends through the SQLite store, one caller at a time, against the same rows
+// inserted raw.
 import { join } from 'node:path';
 import { runIfMain } from '../alone.mjs';
 import { rawAppends, storeAppends } from '../appends.mjs';
 
 const APPENDS = Number(process.env.VCB_BENCH_APPENDS ?? 1000);
 
+/** APPENDS store appends against APPENDS raw inserts, in two alternating halves. */
 const line = {
   name: 'append',
   target: 3,

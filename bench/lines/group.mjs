@@ -1,4 +1,4 @@
-/** One line of `npm run bench`: a ratio of our cost against a baseline measured in the same run. */
+// The group line: many callers appending at once, against the same appends one durable transaction each.
 import { join } from 'node:path';
 import { runIfMain } from '../alone.mjs';
 import { concurrentAppends, rawAppends } from '../appends.mjs';
@@ -6,6 +6,7 @@ import { concurrentAppends, rawAppends } from '../appends.mjs';
 const WRITERS = 64;
 const APPENDS = 1024;
 
+/** 2 × APPENDS appends from WRITERS concurrent callers against as many raw single-writer transactions. */
 const line = {
   name: 'group',
   target: 0.2,
