@@ -2,10 +2,9 @@
 // one durable append on the same file. Both must stay flat: an index lookup, not a scan. The log holds
 // calls of ten entries each, the last of them a checkpoint (one is signed at every call end).
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import sqliteStore from '../dist/stores/sqlite.js';
 import { benchEntry, fillLog } from './fill-log.mjs';
-import { spread } from './harness.mjs';
+import { medianMs } from './timing.mjs';
 
 const ENTRIES_PER_CALL = 10;
 const SAMPLES = 21;
@@ -13,16 +12,6 @@ const SAMPLES = 21;
 function callEntry(i) {
   const checkpoint = i % ENTRIES_PER_CALL === ENTRIES_PER_CALL - 1;
   return { ...benchEntry(i), verificationId: `vrf_${Math.floor(i / ENTRIES_PER_CALL)}`, ...(checkpoint ? { type: 'checkpoint.signed', providerEventId: undefined, provider: undefined } : {}) };
-}
-
-async function median(fn) {
-  const times = [];
-  for (let i = 0; i < SAMPLES; i += 1) {
-    const started = performance.now();
-    await fn(i);
-    times.push(performance.now() - started);
-  }
-  return spread(times).median;
 }
 
 /** The reads the by-verif and latest-cp lines time, each checking it read what the log holds. */
@@ -42,8 +31,8 @@ export async function indexedRead(dir, size, read) {
   await fillLog(path, size, callEntry);
   const store = sqliteStore({ filename: path });
   try {
-    const append = await median((i) => store.append({ type: 'bench.append', source: 'sdk', data: { i } }, Date.now()));
-    return { append, read: await median(() => READS[read](store, size)) };
+    const append = await medianMs(SAMPLES, (i) => store.append({ type: 'bench.append', source: 'sdk', data: { i } }, Date.now()));
+    return { append, read: await medianMs(SAMPLES, () => READS[read](store, size)) };
   } finally {
     await store.close();
   }

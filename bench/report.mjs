@@ -38,12 +38,19 @@ export function curveRow(summary) {
   return `${''.padEnd(12)}${'curve'.padStart(10)}  ${steps}   (the median ratio ×${growth.toFixed(2)} over ${ratio(last.size / first.size)} the size; flat is O(1) over the baseline)`;
 }
 
-/** The closing lines: how many lines met their target, which did not, and any that failed. */
+/** The row of a line that did not run here, and why. */
+export function skippedRow(summary) {
+  return `${summary.name.padEnd(12)}${'-'.padStart(10)}  skipped: ${summary.skipped}`;
+}
+
+/** The closing lines: how many lines met their target, which did not, which were skipped, and any that failed. */
 export function tally(summaries) {
+  const skipped = summaries.filter((s) => s.skipped !== undefined).map((s) => s.name);
   const over = summaries.filter((s) => s.error === undefined && !s.ok).map((s) => s.name);
   const failed = summaries.filter((s) => s.error !== undefined);
-  const met = summaries.length - over.length - failed.length;
-  const rows = [`${met} of ${summaries.length} lines within target${over.length ? `; over target: ${over.join(', ')}` : ''}`];
+  const ran = summaries.length - skipped.length;
+  const met = ran - over.length - failed.length;
+  const rows = [`${met} of ${ran} lines within target${over.length ? `; over target: ${over.join(', ')}` : ''}${skipped.length ? `; skipped: ${skipped.join(', ')}` : ''}`];
   for (const summary of failed) rows.push(`FAILED ${summary.name}: ${summary.error}`);
   return rows.join('\n');
 }

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverLines, runLine } from './harness.mjs';
-import { curveRow, header, jsonDocument, pointRow, tally } from './report.mjs';
+import { curveRow, header, jsonDocument, pointRow, skippedRow, tally } from './report.mjs';
 
 function options() {
   const { values } = parseArgs({
@@ -48,6 +48,7 @@ async function main() {
   for (const line of lines) {
     const summary = await runLine(line, { rounds, big, onPoint: (s, point) => print(pointRow(s, point)) });
     if (summary.error !== undefined) console.error(`bench: line ${line.name} failed: ${summary.error}`);
+    if (summary.skipped !== undefined) print(skippedRow(summary));
     print(curveRow(summary));
     summaries.push(summary);
   }

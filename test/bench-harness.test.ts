@@ -44,7 +44,22 @@ const THROWS = `export default {
   async measure() { throw new Error('the fixture line broke'); },
 };`;
 
+const SKIPPED = `export default {
+  name: 'skipped', target: 1, why: 'fixture', skip: 'no database here',
+  async measure() { throw new Error('a skipped line must not be measured'); },
+};`;
+
 describe('npm run bench, the harness', () => {
+  it('reports a line that cannot run here as skipped, with its reason, neither met nor failed', () => {
+    const { status, stdout } = bench(lineDir({ skipped: SKIPPED, curve: CURVE }));
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/skipped\s+-\s+skipped: no database here/);
+    expect(stdout).toContain('0 of 1 lines within target; over target: curve; skipped: skipped');
+    const doc = JSON.parse(bench(lineDir({ skipped: SKIPPED }), '--json').stdout);
+    expect(doc.lines[0]).toMatchObject({ name: 'skipped', skipped: 'no database here', points: [], ok: true });
+    expect(doc.failed).toBe(false);
+  });
+
   it('prints one JSON document with every round, min/median/max of the ratios and a verdict per point', () => {
     const { status, stdout, stderr } = bench(lineDir({ rounds: ROUNDS, curve: CURVE }), '--json');
     expect(status).toBe(0);
