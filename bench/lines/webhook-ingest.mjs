@@ -2,15 +2,14 @@
 // into `createWebhookHandler` on node:http, each event durably logged on SQLite before its 200. The
 // baseline is a bare node:http server answering 200, under the same load generator and concurrency.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { daily } from '../../dist/adapters/daily.js';
 import { createBridge, createWebhookHandler, webhookServerOptions } from '../../dist/index.js';
 import sqliteStore from '../../dist/stores/sqlite.js';
 import { startDailyFake } from '../../dist/testing/index.js';
+import { runIfMain } from '../alone.mjs';
 import { runLoad } from '../http-load.mjs';
 
 const CONCURRENCY = 50;
@@ -108,7 +107,6 @@ const line = {
       return {
         ours: oursResult.ms,
         baseline: bareResult.ms,
-        p99Ratio,
         detail: `${REQUESTS} signed Daily webhooks at -c ${CONCURRENCY}: ${oursResult.rps.toFixed(0)} req/s vs bare ${bareResult.rps.toFixed(0)} (${((oursResult.rps / bareResult.rps) * 100).toFixed(0)} %); p99 ${oursResult.p99.toFixed(1)} vs ${bareResult.p99.toFixed(1)} ms = ${p99Ratio.toFixed(2)}x (target <= ${P99_TARGET}x, ${p99Ratio <= P99_TARGET ? 'within target' : 'OVER TARGET'})`,
       };
     } finally {
@@ -118,23 +116,4 @@ const line = {
 };
 export default line;
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const rounds = Number(process.env.VCB_BENCH_ROUNDS ?? 3);
-  const ratios = [];
-  const p99s = [];
-  for (let round = 0; round < rounds; round += 1) {
-    const dir = mkdtempSync(join(tmpdir(), 'vcb-bench-ingest-'));
-    try {
-      const { ours, baseline, p99Ratio, detail } = await line.measure({ dir });
-      ratios.push(ours / baseline);
-      p99s.push(p99Ratio);
-      console.log(`${line.name} round ${round + 1}: ${(ours / baseline).toFixed(2)}x; ${detail}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const spread = (values) => [Math.min(...values), median(values), Math.max(...values)].map((r) => r.toFixed(2)).join(' / ');
-  console.log(`${line.name} time ratio min/median/max ${spread(ratios)}x (target <= ${line.target}x, ${median(ratios) <= line.target ? 'within target' : 'OVER TARGET'})`);
-  console.log(`${line.name} p99 ratio min/median/max ${spread(p99s)}x (target <= ${P99_TARGET}x, ${median(p99s) <= P99_TARGET ? 'within target' : 'OVER TARGET'})`);
-}
+await runIfMain(import.meta.url, line);
