@@ -102,8 +102,10 @@ epochs AS MATERIALIZED (SELECT device_id, epoch FROM ${t.leases}
 call_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($7::jsonb) AS k(verification_id text, version bigint)),
 holder_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($8::jsonb) AS k(reference text, opener text, holder text, version bigint)),
 holders AS MATERIALIZED (SELECT k.reference, k.opener, h.* FROM holder_keys k CROSS JOIN LATERAL (${holderOf(t)}) h),
-present AS MATERIALIZED (SELECT e.provider, e.provider_event_id FROM new_entries n
-  JOIN ${t.entries} e ON e.provider = n.provider AND e.provider_event_id = n.provider_event_id),
+-- One probe of the unique index per new event (LIMIT 1 keeps the planner from hashing the whole log).
+present AS MATERIALIZED (SELECT n.provider, n.provider_event_id FROM new_entries n CROSS JOIN LATERAL (SELECT 1 FROM ${t.entries} e
+  WHERE e.provider = n.provider AND e.provider_event_id = n.provider_event_id AND e.provider_event_id IS NOT NULL LIMIT 1) hit
+  WHERE n.provider_event_id IS NOT NULL),
 guard AS MATERIALIZED (SELECT
   (SELECT size FROM latest) IS NOT DISTINCT FROM $1::bigint
   AND (SELECT size FROM seen) IS NOT DISTINCT FROM (SELECT size FROM latest)
