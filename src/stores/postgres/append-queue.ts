@@ -6,17 +6,16 @@ export interface Pending<Request, Result> {
 }
 
 /**
- * Group commit for a store whose writes are asynchronous: while one batch is being written, the requests
- * that arrive wait, and go together in the next one. One batch at a time, because each is planned on the
- * tail the previous one left. `commit` settles each request once its fate is durable; a batch it throws
- * for fails every request in it it has not settled (settling twice is a no-op).
+ * Group commit for a store whose writes are asynchronous: the requests that arrive while batches are being
+ * written wait, and go together in the next one. `commit` takes batches (at most `maxBatch` each) until none
+ * is left and settles each request once its fate is durable; it must settle every request it takes.
  */
 export class AppendQueue<Request, Result> {
   private waiting: Pending<Request, Result>[] = [];
   private draining = false;
 
   constructor(
-    private readonly commit: (batch: Pending<Request, Result>[]) => Promise<void>,
+    private readonly commit: (take: () => Pending<Request, Result>[]) => Promise<void>,
     private readonly maxBatch: number,
   ) {}
 
@@ -32,14 +31,8 @@ export class AppendQueue<Request, Result> {
   }
 
   private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.maxBatch);
-      try {
-        await this.commit(batch);
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
-      }
-    }
+    // Checked again after each run: a request that arrived as `commit` returned would otherwise wait for ever.
+    while (this.waiting.length > 0) await this.commit(() => this.waiting.splice(0, this.maxBatch));
     this.draining = false;
   }
 }

@@ -12,8 +12,15 @@ export interface EntryRow extends EntryColumns {
 
 /** What a batch was planned on; its statement writes nothing unless every part of it still holds. */
 export interface BatchAssumptions {
-  /** Size the edge row had when last seen, null for no row: the statement claims the row only at that size. */
-  edgeSize: number | null;
+  /** The edge row as the batch expects to find it under its lock, null for no row: the statement claims it only so. */
+  edge: { size: number; hashes: Uint8Array } | null;
+  /**
+   * The edge row's size before the batch this one follows, when it was sent while that one was in flight:
+   * the statement's snapshot may predate that batch's commit, and only that one.
+   */
+  lagSize: number | null;
+  /** Whether to check the log's last entry against `lastIndex`, `lastRoot` and `firstAt` (not for a batch that follows another). */
+  checkTail: boolean;
   /** Index of the log's last entry, null for an empty log. */
   lastIndex: number | null;
   /** The root recorded with that entry, null for an empty log. */
@@ -83,10 +90,11 @@ const CALL_TYPES = `verification_id text, reference text, reference_expires_at_m
 /**
  * One statement, so no lock outlives a round trip: the edge row is locked first (`FOR UPDATE`, which
  * waits for a writer in flight and then reads what it committed), and every write is guarded by one
- * check that the batch's assumptions hold. The edge row's size is the same in the snapshot as under
- * the lock only if no append committed since the snapshot, so the snapshot reads (the tail, repeated
- * events, call rows, holders) are current whenever the guard passes. A batch that finds its assumptions
- * stale writes nothing, returns the facts, and commits without waiting for the disk.
+ * check that the batch's assumptions hold. The edge row is the same in the snapshot as under the lock
+ * only if no append committed since the snapshot, so the snapshot reads (the tail, repeated events, call
+ * rows, holders) are current whenever the guard passes; a batch sent behind this process's own batch in
+ * flight may find its snapshot short of that one batch, whose effects its plan already counts. A batch
+ * that finds its assumptions stale writes nothing, returns the facts, and commits without waiting for the disk.
  */
 function batchSql(t: Tables): string {
   const callColumns = CALL_COLUMNS.join(', ');
@@ -107,11 +115,11 @@ present AS MATERIALIZED (SELECT n.provider, n.provider_event_id FROM new_entries
   WHERE e.provider = n.provider AND e.provider_event_id = n.provider_event_id AND e.provider_event_id IS NOT NULL LIMIT 1) hit
   WHERE n.provider_event_id IS NOT NULL),
 guard AS MATERIALIZED (SELECT
-  (SELECT size FROM latest) IS NOT DISTINCT FROM $1::bigint
-  AND (SELECT size FROM seen) IS NOT DISTINCT FROM (SELECT size FROM latest)
-  AND (SELECT idx FROM tail) IS NOT DISTINCT FROM $2::bigint
-  AND (SELECT tree_root FROM tail) IS NOT DISTINCT FROM $3::bytea
-  AND coalesce((SELECT at FROM tail) COLLATE "C" <= $4::text, true)
+  (SELECT size FROM latest) IS NOT DISTINCT FROM $1::bigint AND (SELECT hashes FROM latest) IS NOT DISTINCT FROM $14::bytea
+  AND ((SELECT size FROM seen) IS NOT DISTINCT FROM (SELECT size FROM latest) OR ($15::bigint IS NOT NULL AND (SELECT size FROM seen) = $15::bigint))
+  AND (NOT $16::boolean OR ((SELECT idx FROM tail) IS NOT DISTINCT FROM $2::bigint
+    AND (SELECT tree_root FROM tail) IS NOT DISTINCT FROM $3::bytea
+    AND coalesce((SELECT at FROM tail) COLLATE "C" <= $4::text, true)))
   AND NOT EXISTS (SELECT 1 FROM present)
   AND NOT EXISTS (SELECT 1 FROM fences f LEFT JOIN epochs e USING (device_id) WHERE e.epoch IS DISTINCT FROM f.epoch)
   AND NOT EXISTS (SELECT 1 FROM call_keys k LEFT JOIN ${t.calls} c USING (verification_id) WHERE c.version IS DISTINCT FROM k.version)
@@ -179,7 +187,7 @@ export function appendStatements(tables: Tables): AppendStatements {
       const { rows } = await pool.query<{ ok: boolean; commit_mode: string; facts: FactsJson | null }>({
         ...batch,
         values: [
-          assumptions.edgeSize,
+          assumptions.edge?.size ?? null,
           assumptions.lastIndex,
           assumptions.lastRoot && Buffer.from(assumptions.lastRoot),
           assumptions.firstAt,
@@ -192,6 +200,9 @@ export function appendStatements(tables: Tables): AppendStatements {
           writes.edge.lastAt,
           JSON.stringify(writes.calls),
           JSON.stringify(writes.releases),
+          assumptions.edge && Buffer.from(assumptions.edge.hashes),
+          assumptions.lagSize,
+          assumptions.checkTail,
         ],
       });
       const row = rows[0]!;

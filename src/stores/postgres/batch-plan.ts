@@ -30,8 +30,8 @@ export interface TailView {
   lastAt: string | undefined;
   /** The root recorded with the last entry, null for an empty log. */
   lastRoot: Uint8Array | null;
-  /** The edge row's size when last seen, null for no row. */
-  edgeSize: number | null;
+  /** The edge row as last seen (it may disagree with `frontier` until a batch rewrites it), null for no row. */
+  edge: { size: number; hashes: Uint8Array } | null;
 }
 
 /**
@@ -61,6 +61,10 @@ export interface BatchPlan {
   writes: BatchWrites;
   /** The tail once the batch has committed. */
   after: TailView;
+  /** The verifications and references its call changes touch, with those of the batch it follows. */
+  touched: Set<string>;
+  /** Its provider events (see `eventKey`), with those of the batch it follows. */
+  events: Set<string>;
 }
 
 // The refusals that concern one append alone; anything else fails the batch.
@@ -71,10 +75,13 @@ const REFUSALS = new Set(['INVALID_INPUT', 'LEASE_LOST', 'DUPLICATE_EVENT', 'CAL
  * its own append would be: invalid input, then a lost lease, then a repeated event, then the call change.
  * The prefix ends before a call change whose verification or reference an earlier one in it touches, so
  * every check reads only rows the batch has not changed: the facts, as the statement re-checks them.
+ * Planned to follow a batch still in flight (`follows`), it starts from that batch's tail, keys and events.
  */
-export function planBatch(requests: readonly AppendRequest[], tail: TailView, facts: KnownFacts): BatchPlan {
+export function planBatch(requests: readonly AppendRequest[], tail: TailView, facts: KnownFacts, follows?: BatchPlan): BatchPlan {
   const assumptions: BatchAssumptions = {
-    edgeSize: tail.edgeSize,
+    edge: tail.edge,
+    lagSize: follows?.assumptions.edge?.size ?? null,
+    checkTail: follows === undefined,
     lastIndex: tail.frontier.size === 0 ? null : tail.frontier.size - 1,
     lastRoot: tail.lastRoot,
     firstAt: '',
@@ -84,8 +91,8 @@ export function planBatch(requests: readonly AppendRequest[], tail: TailView, fa
   };
   const writes: BatchWrites = { entries: [], edge: { size: 0, hashes: new Uint8Array(), lastAt: '' }, calls: [], releases: [] };
   const outcomes: PlannedOutcome[] = [];
-  const touched = new Set<string>();
-  const events = new Set<string>();
+  const touched = new Set<string>(follows?.touched);
+  const events = new Set<string>(follows?.events);
   let after = tail;
   for (const request of requests) {
     const keys = callKeys(request, facts);
@@ -114,10 +121,11 @@ export function planBatch(requests: readonly AppendRequest[], tail: TailView, fa
     if (writes.entries.length === 0) assumptions.firstAt = entry.at;
     writes.entries.push({ ...entryColumns(entry), leaf_hash: toHex(prepared.leafHash), tree_root: toHex(prepared.rootAfter) });
     outcomes.push({ ok: true, value: prepared });
-    after = { frontier: prepared.frontier, lastAt: entry.at, lastRoot: prepared.rootAfter, edgeSize: prepared.frontier.size };
+    after = { frontier: prepared.frontier, lastAt: entry.at, lastRoot: prepared.rootAfter, edge: null };
   }
   writes.edge = { size: after.frontier.size, hashes: after.frontier.edgeBytes(), lastAt: after.lastAt ?? '' };
-  return { taken: outcomes.length, outcomes, assumptions, writes, after };
+  after = { ...after, edge: writes.edge };
+  return { taken: outcomes.length, outcomes, assumptions, writes, after, touched, events };
 }
 
 // The verification and the references a call change reads or writes; two changes sharing one are never in one batch.

@@ -51,9 +51,9 @@ export class LogTail {
     if (view === undefined) return;
     const { edge, seenSize, tail } = facts;
     const edgeSize = edge === null ? null : edge.size;
-    if (edgeSize !== view.edgeSize || seenSize !== edgeSize) {
+    if (!sameEdge(edge, view.edge) || seenSize !== edgeSize) {
       const frontier = edge && MerkleFrontier.fromEdge(edge.size, edge.hashes);
-      this.view = edge === null ? { ...view, edgeSize: null } : frontier && edge.lastAt !== null ? { frontier, lastAt: edge.lastAt, lastRoot: frontier.root(), edgeSize } : undefined;
+      this.view = edge === null ? { ...view, edge: null } : frontier && edge.lastAt !== null ? { frontier, lastAt: edge.lastAt, lastRoot: frontier.root(), edge } : undefined;
       return;
     }
     const agrees =
@@ -79,7 +79,7 @@ export class LogTail {
     let frontier = edge && recorded && sameHash(edge.root(), recorded) ? edge : undefined;
     frontier ??= size === this.trusted.size ? this.trusted : await this.replay(pool, size > this.trusted.size ? this.trusted : new MerkleFrontier(), size);
     this.trusted = frontier;
-    return { frontier, lastAt: row.at ?? undefined, lastRoot: recorded, edgeSize };
+    return { frontier, lastAt: row.at ?? undefined, lastRoot: recorded, edge: edgeSize === null ? null : { size: edgeSize, hashes: row.hashes! } };
   }
 
   // Committed entries never change, so their leaf hashes may be read without any lock.
@@ -95,4 +95,8 @@ export class LogTail {
     for (const row of rows) copy.append(row.leaf_hash);
     return copy;
   }
+}
+
+function sameEdge(a: { size: number; hashes: Uint8Array } | null, b: { size: number; hashes: Uint8Array } | null): boolean {
+  return a === null || b === null ? a === b : a.size === b.size && sameHash(a.hashes, b.hashes);
 }
