@@ -14,11 +14,6 @@ export interface EntryRow extends EntryColumns {
 export interface BatchAssumptions {
   /** The edge row as the batch expects to find it under its lock, null for no row: the statement claims it only so. */
   edge: { size: number; hashes: Uint8Array } | null;
-  /**
-   * The edge row's size before the batch this one follows, when it was sent while that one was in flight:
-   * the statement's snapshot may predate that batch's commit, and only that one.
-   */
-  lagSize: number | null;
   /** Whether to check the log's last entry against `lastIndex`, `lastRoot` and `firstAt` (not for a batch that follows another). */
   checkTail: boolean;
   /** Index of the log's last entry, null for an empty log. */
@@ -50,8 +45,6 @@ export interface BatchWrites {
 export interface BatchFacts {
   /** The edge row as it stands now (read under its row lock), null if there is none. */
   edge: { size: number; hashes: Buffer; lastAt: string | null } | null;
-  /** The edge row's size in the statement's snapshot: the other facts are current only when it equals `edge.size`. */
-  seenSize: number | null;
   /** The log's last entry. */
   tail: { index: number; at: string; root: Buffer } | null;
   /** `provider\0providerEventId` of the batch's provider events already logged. */
@@ -90,17 +83,17 @@ const CALL_TYPES = `verification_id text, reference text, reference_expires_at_m
 /**
  * One statement, so no lock outlives a round trip: the edge row is locked first (`FOR UPDATE`, which
  * waits for a writer in flight and then reads what it committed), and every write is guarded by one
- * check that the batch's assumptions hold. The edge row is the same in the snapshot as under the lock
- * only if no append committed since the snapshot, so the snapshot reads (the tail, repeated events, call
- * rows, holders) are current whenever the guard passes; a batch sent behind this process's own batch in
- * flight may find its snapshot short of that one batch, whose effects its plan already counts. A batch
+ * check that the batch's assumptions hold. The batch was planned on an edge row seen before the statement
+ * began, and every append rewrites that row: finding it unchanged under the lock means no append committed
+ * since the snapshot was taken, so the snapshot reads (the tail, repeated events, call rows, holders) are
+ * current whenever the guard passes. A batch sent behind this process's own batch in flight expects the
+ * edge that one will leave: its snapshot may lack that batch alone, whose effects its plan counts. A batch
  * that finds its assumptions stale writes nothing, returns the facts, and commits without waiting for the disk.
  */
 function batchSql(t: Tables): string {
   const callColumns = CALL_COLUMNS.join(', ');
   return `WITH
 latest AS MATERIALIZED (SELECT size, hashes, last_at FROM ${t.edge} WHERE id = 1 FOR UPDATE),
-seen AS MATERIALIZED (SELECT size FROM ${t.edge} WHERE id = 1),
 tail AS MATERIALIZED (SELECT idx, at, tree_root FROM ${t.entries} ORDER BY idx DESC LIMIT 1),
 new_entries AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($5::jsonb) AS r(${ENTRY_TYPES})),
 fences AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($6::jsonb) AS f(device_id text, epoch bigint)),
@@ -116,8 +109,7 @@ present AS MATERIALIZED (SELECT n.provider, n.provider_event_id FROM new_entries
   WHERE n.provider_event_id IS NOT NULL),
 guard AS MATERIALIZED (SELECT
   (SELECT size FROM latest) IS NOT DISTINCT FROM $1::bigint AND (SELECT hashes FROM latest) IS NOT DISTINCT FROM $14::bytea
-  AND ((SELECT size FROM seen) IS NOT DISTINCT FROM (SELECT size FROM latest) OR ($15::bigint IS NOT NULL AND (SELECT size FROM seen) = $15::bigint))
-  AND (NOT $16::boolean OR ((SELECT idx FROM tail) IS NOT DISTINCT FROM $2::bigint
+  AND (NOT $15::boolean OR ((SELECT idx FROM tail) IS NOT DISTINCT FROM $2::bigint
     AND (SELECT tree_root FROM tail) IS NOT DISTINCT FROM $3::bytea
     AND coalesce((SELECT at FROM tail) COLLATE "C" <= $4::text, true)))
   AND NOT EXISTS (SELECT 1 FROM present)
@@ -141,7 +133,6 @@ SELECT ok,
     ELSE current_setting('synchronous_commit') END, true) AS commit_mode,
   CASE WHEN ok THEN NULL ELSE json_build_object(
     'edge', (SELECT json_build_object('size', size, 'hashes', encode(hashes, 'hex'), 'lastAt', last_at) FROM latest),
-    'seenSize', (SELECT size FROM seen),
     'tail', (SELECT json_build_object('index', idx, 'at', at, 'root', encode(tree_root, 'hex')) FROM tail),
     'present', (SELECT json_agg(json_build_array(provider, provider_event_id)) FROM present),
     'epochs', (SELECT json_agg(json_build_array(device_id, epoch)) FROM epochs),
@@ -170,7 +161,6 @@ type HolderJson = PgCallRow & { reference: string; opener: string };
 
 interface FactsJson {
   edge: { size: number; hashes: string; lastAt: string | null } | null;
-  seenSize: number | null;
   tail: { index: number; at: string; root: string } | null;
   present: [string, string][] | null;
   epochs: [string, number][] | null;
@@ -201,7 +191,6 @@ export function appendStatements(tables: Tables): AppendStatements {
           JSON.stringify(writes.calls),
           JSON.stringify(writes.releases),
           assumptions.edge && Buffer.from(assumptions.edge.hashes),
-          assumptions.lagSize,
           assumptions.checkTail,
         ],
       });
@@ -224,7 +213,6 @@ function named(prefix: string, text: string): { name: string; text: string } {
 function decodeFacts(json: FactsJson): BatchFacts {
   return {
     edge: json.edge && { size: Number(json.edge.size), hashes: Buffer.from(json.edge.hashes, 'hex'), lastAt: json.edge.lastAt },
-    seenSize: json.seenSize === null ? null : Number(json.seenSize),
     tail: json.tail && { index: Number(json.tail.index), at: json.tail.at, root: Buffer.from(json.tail.root, 'hex') },
     present: (json.present ?? []).map(([provider, id]) => eventKey(provider, id)),
     epochs: new Map((json.epochs ?? []).map(([device, epoch]) => [device, Number(epoch)])),

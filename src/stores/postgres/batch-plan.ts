@@ -80,7 +80,6 @@ const REFUSALS = new Set(['INVALID_INPUT', 'LEASE_LOST', 'DUPLICATE_EVENT', 'CAL
 export function planBatch(requests: readonly AppendRequest[], tail: TailView, facts: KnownFacts, follows?: BatchPlan): BatchPlan {
   const assumptions: BatchAssumptions = {
     edge: tail.edge,
-    lagSize: follows?.assumptions.edge?.size ?? null,
     checkTail: follows === undefined,
     lastIndex: tail.frontier.size === 0 ? null : tail.frontier.size - 1,
     lastRoot: tail.lastRoot,

@@ -49,11 +49,10 @@ export class LogTail {
   refused(facts: BatchFacts): void {
     const view = this.view;
     if (view === undefined) return;
-    const { edge, seenSize, tail } = facts;
-    const edgeSize = edge === null ? null : edge.size;
-    if (!sameEdge(edge, view.edge) || seenSize !== edgeSize) {
+    const { edge, tail } = facts;
+    if (!sameEdge(edge, view.edge)) {
       const frontier = edge && MerkleFrontier.fromEdge(edge.size, edge.hashes);
-      this.view = edge === null ? { ...view, edge: null } : frontier && edge.lastAt !== null ? { frontier, lastAt: edge.lastAt, lastRoot: frontier.root(), edge } : undefined;
+      this.view = edge === null ? { ...view, edge: null } : frontier && edge.lastAt !== null ? { frontier, lastAt: edge.lastAt, lastRoot: frontier.root(), edge: { size: edge.size, hashes: edge.hashes } } : undefined;
       return;
     }
     const agrees =
