@@ -23,14 +23,17 @@ export async function fillLog(path, count, entryFor = benchEntry) {
   const insert = db.prepare(
     'INSERT INTO audit_entries (idx, verification_id, type, at, source, provider, provider_event_id, data, leaf_hash, tree_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
+  const insertSubtree = db.prepare('INSERT INTO tree_subtrees (level, idx, hash) VALUES (?, ?, ?)');
   db.transaction(() => {
     let tail = { frontier: new MerkleFrontier() };
     for (let i = 0; i < count; i += 1) {
-      const { entry, leafHash, rootAfter, frontier } = prepareAppend(entryFor(i), Date.now(), tail);
+      const { entry, leafHash, rootAfter, frontier, subtrees } = prepareAppend(entryFor(i), Date.now(), tail);
       insert.run(i, entry.verificationId, entry.type, entry.at, entry.source, entry.provider, entry.providerEventId ?? null, JSON.stringify(entry.data), leafHash, rootAfter);
+      for (const { level, index, hash } of subtrees) insertSubtree.run(level, index, hash);
       tail = { frontier, lastAt: entry.at };
     }
-    // The tree's edge, as the store keeps it with each append, so the first write of a process is what it is in use.
+    // The tree's edge and large subtrees, as the store keeps them with each append, so proofs and the first
+    // write of a process cost what they cost in use.
     db.prepare('INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?)').run(count, Buffer.from(tail.frontier.edgeBytes()));
   })();
   db.close();

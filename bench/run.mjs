@@ -128,11 +128,11 @@ async function bundleProofs(path) {
   const store = sqliteStore({ filename: path });
   const ms = await timeAsync(async () => {
     const prover = await storeProver(store, VERIFY_ENTRIES);
-    const root = prover.root();
+    const root = await prover.root();
     for (let i = 0; i < PROOFS; i += 1) {
       const index = Math.floor((i * VERIFY_ENTRIES) / PROOFS);
-      prover.inclusionProof(index, VERIFY_ENTRIES);
-      if (i === 0 && !verifyInclusionProof({ leafIndex: index, treeSize: VERIFY_ENTRIES, leafHash: (await store.readLeafHashes(index, index + 1))[0], proof: prover.inclusionProof(index), rootHash: root })) {
+      const proof = await prover.inclusionProof(index, VERIFY_ENTRIES);
+      if (i === 0 && !verifyInclusionProof({ leafIndex: index, treeSize: VERIFY_ENTRIES, leafHash: (await store.readLeafHashes(index, index + 1))[0], proof, rootHash: root })) {
         throw new Error('a benchmark proof does not verify');
       }
     }

@@ -110,6 +110,7 @@ async function crashRound(round, child, before) {
     acknowledged.forEach((entry) => check(isDeepStrictEqual(written[entry.index - before.size], entry), `acknowledged entry ${entry.index} differs after the restart`));
     const event = acknowledged.findLast((entry) => entry.providerEventId !== undefined);
     if (event) await expectDuplicate(store, event);
+    await expectSubtreesOf(store, await store.readEntries());
     const signed = await signer.sign(store, (input) => store.append(input, Date.now()));
     const after = await store.head();
     check(signed.size === head.size && after.size === head.size + 1, 'the checkpoint did not cover exactly the log as reopened');
@@ -125,8 +126,23 @@ async function expectConsistentWith(store, note) {
   const { compareWithCheckpoint, headProver, openCheckpoint } = await import(dist('index.js'));
   const opened = openCheckpoint(note, signerKey.verifier);
   check(opened.ok, `the kept checkpoint no longer opens: ${opened.detail}`);
-  const comparison = compareWithCheckpoint(await headProver(store), opened.checkpoint);
+  const comparison = await compareWithCheckpoint(await headProver(store), opened.checkpoint);
   check(comparison.ok, `the log is not consistent with the last checkpoint: ${comparison.detail}`);
+}
+
+/** Checks the store keeps every perfect subtree of 256 leaves or more, each with the hash its entries give. */
+async function expectSubtreesOf(store, entries) {
+  const { leafBytes, leafHash, merkleTreeHash, sameHash } = await import(dist('index.js'));
+  const leaves = entries.map((entry) => leafHash(leafBytes(entry)));
+  const addresses = [];
+  for (let level = 8; 2 ** level <= leaves.length; level += 1) {
+    for (let index = 0; (index + 1) * 2 ** level <= leaves.length; index += 1) addresses.push({ level, index });
+  }
+  const kept = await store.readSubtreeHashes(addresses);
+  addresses.forEach(({ level, index }, i) => {
+    const expected = merkleTreeHash(leaves.slice(index * 2 ** level, (index + 1) * 2 ** level));
+    check(kept[i] !== undefined && sameHash(kept[i], expected), `the subtree of level ${level} at ${index} is not what its entries give`);
+  });
 }
 
 /** The RFC 9162 root of entries, recomputed here rather than trusted from the store. */

@@ -175,6 +175,23 @@ describe('a checkpoint kept outside the database', () => {
     expect(vcb(['audit', 'verify', '--db', copy]).stdout).toMatch(/^AUDIT_TAMPERED: entry \d+ checkpoint-root: /);
   });
 
+  it('refuses to export from a log whose outcome was edited, or rewritten with every hash recomputed, and writes no bundle', () => {
+    const edited = copyOf('export-edited');
+    const database = new Database(edited);
+    database.prepare("UPDATE audit_entries SET data = json_set(data, '$.outcome', 'not-verified') WHERE idx = ?").run(outcomeIndex(edited));
+    database.close();
+    const rewritten = copyOf('export-rewritten');
+    rewriteHistory(rewritten, outcomeIndex(rewritten), (data) => ({ ...data, outcome: 'not-verified' }));
+    for (const [copy, why] of [[edited, /entry \d+ no longer matches the checkpoint signed over it/], [rewritten, /does not match its checkpoint .*history was rewritten/]] as const) {
+      const out = join(dir, `refused-${Math.random().toString(36).slice(2)}.json`);
+      const result = vcb(['audit', 'export', '--db', copy, '--verification', verificationId, '--out', out]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^vcb: AUDIT_TAMPERED: /);
+      expect(result.stderr).toMatch(why);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it('says checkpoint-signature when the rewrite also restates the logged checkpoints without the key', () => {
     const copy = copyOf('forged-checkpoints');
     rewriteHistory(copy, outcomeIndex(copy), (data) => ({ ...data, outcome: 'not-verified' }), {});

@@ -74,7 +74,7 @@ export function readSavedCheckpoint(file: string, verifier: NoteVerifier): Saved
  */
 export async function compareStore(store: BridgeStore, checkpoint: Checkpoint): Promise<CheckpointComparison | undefined> {
   try {
-    return compareWithCheckpoint(await headProver(store), checkpoint);
+    return await compareWithCheckpoint(await headProver(store), checkpoint);
   } catch (error) {
     if (BridgeError.hasCode(error, 'AUDIT_TAMPERED')) return undefined;
     throw error;

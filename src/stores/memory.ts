@@ -38,6 +38,7 @@ export default function memoryStore(): BridgeStore {
   const leases = new Map<string, DeviceLease>();
   const personalData = new Map<string, PersonalDataRecord>();
   const calls = new Map<string, CallRecord>();
+  const subtrees = new Map<string, Uint8Array>();
   let frontier = new MerkleFrontier();
   let closed = false;
 
@@ -75,6 +76,7 @@ export default function memoryStore(): BridgeStore {
       }
       rows.push({ entry: structuredClone(entry), leafHash: prepared.leafHash, rootAfter: prepared.rootAfter });
       if (eventKey !== undefined) providerEvents.add(eventKey);
+      for (const { level, index, hash } of prepared.subtrees) subtrees.set(`${level}:${index}`, hash);
       if (callRow) calls.set(callRow.verificationId, callRow);
       if (callRow && !isLiveCall(callRow) && callRow.deviceId !== undefined) release(callRow.deviceId, callRow.verificationId);
       frontier = prepared.frontier;
@@ -99,6 +101,13 @@ export default function memoryStore(): BridgeStore {
       open();
       assertLeafHashRange(fromIndex, toIndex, rows.length);
       return rows.slice(fromIndex, toIndex).map((row) => Uint8Array.from(row.leafHash));
+    },
+    async readSubtreeHashes(addresses) {
+      open();
+      return addresses.map(({ level, index }) => {
+        const hash = subtrees.get(`${level}:${index}`);
+        return hash && Uint8Array.from(hash);
+      });
     },
     async putPersonalData(record) {
       open();

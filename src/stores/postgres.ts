@@ -136,6 +136,19 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
     },
+    readSubtreeHashes: (addresses) =>
+      run('read subtree hashes', async (pool) => {
+        if (addresses.length === 0) return [];
+        const { rows } = await pool.query<{ level: number; idx: string; hash: Buffer }>(
+          `SELECT level, idx, hash FROM ${tables.subtrees} WHERE (level, idx) IN (SELECT * FROM unnest($1::integer[], $2::bigint[]))`,
+          [addresses.map((address) => address.level), addresses.map((address) => address.index)],
+        );
+        const found = new Map(rows.map((row) => [`${row.level}:${row.idx}`, row.hash]));
+        return addresses.map(({ level, index }) => {
+          const hash = found.get(`${level}:${index}`);
+          return hash && Uint8Array.from(hash);
+        });
+      }),
     async putPersonalData(record) {
       assertPersonalDataRecord(record);
       await run('keep personal data', (pool) =>

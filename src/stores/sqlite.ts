@@ -85,6 +85,9 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
     putEdge: db.prepare<[number, Buffer]>(
       'INSERT INTO tree_edge (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
     ),
+    // Replacing, so after a truncation the kept hashes follow the entries written since.
+    putSubtree: db.prepare<[number, number, Buffer]>('INSERT OR REPLACE INTO tree_subtrees (level, idx, hash) VALUES (?, ?, ?)'),
+    subtree: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM tree_subtrees WHERE level = ? AND idx = ?'),
     rootAt: db.prepare<[number], { tree_root: Buffer }>('SELECT tree_root FROM audit_entries WHERE idx = ?'),
     lease: db.prepare<[string], LeaseRow>('SELECT * FROM device_leases WHERE device_id = ?'),
     highestCallEpoch: db.prepare<[string], { epoch: number | null }>('SELECT MAX(epoch) AS epoch FROM calls WHERE device_id = ?'),
@@ -156,6 +159,7 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
       tree_root: Buffer.from(prepared.rootAfter),
     });
     statements.putEdge.run(prepared.frontier.size, Buffer.from(prepared.frontier.edgeBytes()));
+    for (const { level, index, hash } of prepared.subtrees) statements.putSubtree.run(level, index, Buffer.from(hash));
     // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
     if (call) writeCall(call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
     return prepared;
@@ -251,6 +255,14 @@ export default function sqliteStore(options: SqliteStoreOptions = {}): BridgeSto
         }
         return rows.map((row) => Uint8Array.from(row.leaf_hash));
       });
+    },
+    async readSubtreeHashes(addresses) {
+      return guard('read subtree hashes', () =>
+        addresses.map(({ level, index }) => {
+          const row = statements.subtree.get(level, index);
+          return row && Uint8Array.from(row.hash);
+        }),
+      );
     },
     async putPersonalData(record) {
       assertPersonalDataRecord(record);

@@ -34,7 +34,7 @@ const sign = (store: BridgeStore, key: CheckpointSigningKey = KEY) => createChec
  */
 async function logForged(store: BridgeStore, options: { size: number; root?: Uint8Array; key?: CheckpointSigningKey; data?: Record<string, unknown>; note?: (note: string) => string }) {
   const key = options.key ?? KEY;
-  const root = options.root ?? (await storeProver(store, options.size)).root();
+  const root = options.root ?? (await (await storeProver(store, options.size)).root());
   const note = signCheckpoint({ origin: key.name, size: options.size, root }, key);
   const data = { origin: key.name, size: options.size, root: toHex(root), verifierKey: key.verifierKey, note: options.note ? options.note(note) : note, ...options.data };
   return store.append({ type: 'checkpoint.signed', source: 'sdk', data }, T0);

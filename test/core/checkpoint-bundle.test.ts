@@ -311,8 +311,8 @@ async function handBuilt(store: ReturnType<typeof memoryStore>, verificationId: 
     verificationId,
     origin: KEY.name,
     verifierKey: KEY.verifierKey,
-    checkpoint: signCheckpoint({ origin: KEY.name, size, root: prover.root() }, KEY),
-    entries: entries.map((entry) => ({ entry, leafHash: toHex(leafHash(leafBytes(entry))), inclusionProof: prover.inclusionProof(entry.index, size).map(toHex) })),
+    checkpoint: signCheckpoint({ origin: KEY.name, size, root: await prover.root() }, KEY),
+    entries: await Promise.all(entries.map(async (entry) => ({ entry, leafHash: toHex(leafHash(leafBytes(entry))), inclusionProof: (await prover.inclusionProof(entry.index, size)).map(toHex) }))),
   };
 }
 

@@ -125,21 +125,21 @@ describe('createCheckpointSigner', () => {
   });
 });
 
-describe('compareWithCheckpoint', () => {
+describe('compareWithCheckpoint', async () => {
   const leaves = Array.from({ length: 9 }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
-  const checkpoint = { origin: 'o', size: 6, root: createMerkleProver(leaves.slice(0, 6)).root() };
+  const checkpoint = { origin: 'o', size: 6, root: await createMerkleProver(leaves.slice(0, 6)).root() };
 
-  it('is ok for the same tree and any tree that extends it', () => {
-    expect(compareWithCheckpoint(createMerkleProver(leaves.slice(0, 6)), checkpoint)).toMatchObject({ ok: true, size: 6 });
-    expect(compareWithCheckpoint(createMerkleProver(leaves), checkpoint)).toEqual({ ok: true, size: 9, root: toHex(createMerkleProver(leaves).root()) });
+  it('is ok for the same tree and any tree that extends it', async () => {
+    expect(await compareWithCheckpoint(createMerkleProver(leaves.slice(0, 6)), checkpoint)).toMatchObject({ ok: true, size: 6 });
+    expect(await compareWithCheckpoint(createMerkleProver(leaves), checkpoint)).toEqual({ ok: true, size: 9, root: toHex(await createMerkleProver(leaves).root()) });
   });
 
-  it('says truncated for a smaller tree and inconsistent for a tree whose first entries changed', () => {
-    expect(compareWithCheckpoint(createMerkleProver(leaves.slice(0, 5)), checkpoint)).toMatchObject({ ok: false, reason: 'truncated' });
+  it('says truncated for a smaller tree and inconsistent for a tree whose first entries changed', async () => {
+    expect(await compareWithCheckpoint(createMerkleProver(leaves.slice(0, 5)), checkpoint)).toMatchObject({ ok: false, reason: 'truncated' });
     const changed = [...leaves];
     changed[2] = leafHash(Buffer.from('changed'));
-    expect(compareWithCheckpoint(createMerkleProver(changed), checkpoint)).toMatchObject({ ok: false, reason: 'inconsistent' });
-    expect(compareWithCheckpoint(createMerkleProver(changed.slice(0, 6)), checkpoint)).toMatchObject({ ok: false, reason: 'inconsistent' });
+    expect(await compareWithCheckpoint(createMerkleProver(changed), checkpoint)).toMatchObject({ ok: false, reason: 'inconsistent' });
+    expect(await compareWithCheckpoint(createMerkleProver(changed.slice(0, 6)), checkpoint)).toMatchObject({ ok: false, reason: 'inconsistent' });
   });
 });
 

@@ -273,7 +273,7 @@ describePostgres('postgres store', (url) => {
         const appended = await Promise.all(stores.map((s, i) => s.append(input(i), T0)));
         expect(appended.map((e) => e.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
         const tables = await adminQuery<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'calls', 'device_leases', 'personal_data', 'tree_edge']);
+        expect(tables.map((t) => t.table_name)).toEqual(['audit_entries', 'calls', 'device_leases', 'personal_data', 'tree_edge', 'tree_subtrees']);
       });
     });
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BridgeError,
   createCheckpointSigner,
+  createMerkleProver,
   latestCheckpoint,
   leafBytes,
   leafHash,
@@ -345,7 +346,7 @@ export function testStore(name: string, create: StoreFactory): void {
 
         const prover = await storeProver(store, first.size);
         for (const entry of (await store.readEntries()).slice(0, first.size)) {
-          const claim = { leafIndex: entry.index, treeSize: first.size, leafHash: leafHash(leafBytes(entry)), proof: prover.inclusionProof(entry.index, first.size), rootHash: first.root };
+          const claim = { leafIndex: entry.index, treeSize: first.size, leafHash: leafHash(leafBytes(entry)), proof: await prover.inclusionProof(entry.index, first.size), rootHash: first.root };
           expect(verifyInclusionProof(claim), `entry ${entry.index}`).toBe(true);
         }
 
@@ -354,9 +355,58 @@ export function testStore(name: string, create: StoreFactory): void {
         expect(second.size).toBe(21);
         expect(await latestCheckpoint(store)).toMatchObject({ note: second.note, size: 21, entryIndex: 21 });
         const later = await storeProver(store, second.size);
-        const consistency = { size1: first.size, size2: second.size, root1: first.root, root2: second.root, proof: later.consistencyProof(first.size) };
+        const consistency = { size1: first.size, size2: second.size, root1: first.root, root2: second.root, proof: await later.consistencyProof(first.size) };
         expect(verifyConsistencyProof(consistency)).toBe(true);
         expect(await store.verify()).toMatchObject({ ok: true, entries: 22 });
+      });
+
+      describe('subtree hashes kept with the log', () => {
+        // 1,100 entries: four subtrees of 256, two of 512, one of 1,024, and a partial block after them.
+        const SIZE = 1100;
+        let leaves: Uint8Array[];
+
+        beforeEach(async () => {
+          for (let i = 0; i < SIZE; i += 1) await store.append(simple(i), T0 + i);
+          leaves = (await store.readEntries()).map((entry) => leafHash(leafBytes(entry)));
+        });
+
+        it('keeps every perfect subtree of 256 leaves or more, with the hash its entries give, and nothing else', async () => {
+          const complete = [0, 1, 2, 3].map((index) => ({ level: 8, index })).concat([{ level: 9, index: 0 }, { level: 9, index: 1 }, { level: 10, index: 0 }]);
+          const kept = await store.readSubtreeHashes(complete);
+          complete.forEach(({ level, index }, i) => {
+            expect(toHex(kept[i]!), `level ${level} at ${index}`).toBe(toHex(merkleTreeHash(leaves.slice(index * 2 ** level, (index + 1) * 2 ** level))));
+          });
+          const notKept = [{ level: 8, index: 4 }, { level: 10, index: 1 }, { level: 11, index: 0 }, { level: 7, index: 0 }, { level: 0, index: 3 }];
+          expect(await store.readSubtreeHashes(notKept)).toEqual(notKept.map(() => undefined));
+          expect(await store.readSubtreeHashes([])).toEqual([]);
+        });
+
+        it('gives the proofs a prover over every leaf gives, reading a few hundred leaf hashes rather than all of them', async () => {
+          let leavesRead = 0;
+          const counted = new Proxy(store, {
+            get(target, property) {
+              if (property === 'readLeafHashes') {
+                return async (from: number, to: number) => {
+                  leavesRead += to - from;
+                  return target.readLeafHashes(from, to);
+                };
+              }
+              const value = Reflect.get(target, property);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          });
+          const prover = await storeProver(counted, SIZE);
+          const reference = createMerkleProver(leaves);
+          expect(toHex(await prover.root())).toBe(toHex(await reference.root()));
+          expect((await prover.consistencyProof(700)).map(toHex)).toEqual((await reference.consistencyProof(700)).map(toHex));
+          expect((await prover.inclusionProof(5)).map(toHex)).toEqual((await reference.inclusionProof(5)).map(toHex));
+          // At most one block of 256 leaves for each of the three, where reading every leaf is 1,100.
+          expect(leavesRead, 'leaf hashes read for a root and two proofs').toBeLessThanOrEqual(3 * 256);
+          for (const [m, n] of [[1023, 1024], [1024, 1100], [300, 1025], [0, 256]] as const) {
+            expect((await prover.inclusionProof(m, n)).map(toHex), `PATH(${m}, D[${n}])`).toEqual((await reference.inclusionProof(m, n)).map(toHex));
+            expect((await prover.consistencyProof(m + 1, n)).map(toHex), `PROOF(${m + 1}, D[${n}])`).toEqual((await reference.consistencyProof(m + 1, n)).map(toHex));
+          }
+        });
       });
     });
 

@@ -13,7 +13,8 @@ export interface CheckpointRewrite {
 
 /**
  * What an attacker holding the database file and this code can do: edit one entry's data and recompute
- * every leaf hash and tree root, so the store's own recompute finds nothing wrong. With `checkpoints`,
+ * every leaf hash and tree root, and the tree's edge and kept subtrees, so the store's own recompute
+ * and its proofs find nothing wrong. With `checkpoints`,
  * the signed checkpoints the log holds are made to state the rewritten tree as well.
  */
 export function rewriteHistory(
@@ -25,16 +26,18 @@ export function rewriteHistory(
   const db = new Database(path);
   const rows = db.prepare('SELECT * FROM audit_entries ORDER BY idx').all() as EntryRow[];
   const update = db.prepare('UPDATE audit_entries SET data = ?, leaf_hash = ?, tree_root = ? WHERE idx = ?');
+  const putSubtree = db.prepare('INSERT OR REPLACE INTO tree_subtrees (level, idx, hash) VALUES (?, ?, ?)');
   const frontier = new MerkleFrontier();
   const roots = [frontier.root()];
   for (const row of rows) {
     let data = row.idx === index ? JSON.stringify(edit(JSON.parse(row.data) as Record<string, unknown>)) : row.data;
     if (checkpoints && row.type === 'checkpoint.signed' && row.idx > index) data = JSON.stringify(restate(JSON.parse(data), roots, checkpoints));
     const hash = leafHash(leafBytes(decodeEntryRow({ ...row, data })));
-    frontier.append(hash);
+    for (const { level, index: at, hash: subtree } of frontier.append(hash)) if (level >= 8) putSubtree.run(level, at, Buffer.from(subtree));
     roots.push(frontier.root());
     update.run(data, Buffer.from(hash), Buffer.from(frontier.root()), row.idx);
   }
+  db.prepare('UPDATE tree_edge SET size = ?, hashes = ?').run(frontier.size, Buffer.from(frontier.edgeBytes()));
   db.close();
 }
 

@@ -1,6 +1,7 @@
 import { nextEntryInstant } from '../clock.js';
 import { leafBytes, sealEntry, type AuditEntry, type AuditEntryInput } from './entry.js';
-import { leafHash, type MerkleFrontier } from './merkle.js';
+import { leafHash, type MerkleFrontier, type Subtree } from './merkle.js';
+import { STORED_SUBTREE_LEVEL } from './subtree-hashes.js';
 
 /** What a store knows about the end of its log when it appends. */
 export interface LogTail {
@@ -20,6 +21,8 @@ export interface PreparedAppend {
   rootAfter: Uint8Array;
   /** The tree once it is appended; the store adopts it only after its write commits. */
   frontier: MerkleFrontier;
+  /** The large perfect subtrees this entry completes: the store keeps them with the entry, so proofs need not read every leaf. */
+  subtrees: Subtree[];
 }
 
 /**
@@ -30,6 +33,6 @@ export function prepareAppend(input: AuditEntryInput, atMs: number, tail: LogTai
   const entry = sealEntry(input, tail.frontier.size, nextEntryInstant(atMs, tail.lastAt));
   const hash = leafHash(leafBytes(entry));
   const frontier = tail.frontier.clone();
-  frontier.append(hash);
-  return { entry, leafHash: hash, rootAfter: frontier.root(), frontier };
+  const subtrees = frontier.append(hash).filter((subtree) => subtree.level >= STORED_SUBTREE_LEVEL);
+  return { entry, leafHash: hash, rootAfter: frontier.root(), frontier, subtrees };
 }

@@ -58,9 +58,9 @@ export function readLoggedCheckpoint(entry: AuditEntry): LoggedCheckpoint | unde
  * Compares the tree of `prover` with an earlier checkpoint by an RFC 9162 consistency proof: a smaller
  * tree was truncated; a proof that fails means history was rewritten.
  */
-export function compareWithCheckpoint(prover: MerkleProver, checkpoint: Checkpoint): CheckpointComparison {
+export async function compareWithCheckpoint(prover: MerkleProver, checkpoint: Checkpoint): Promise<CheckpointComparison> {
   const size = prover.size;
-  const root = prover.root();
+  const root = await prover.root();
   if (checkpoint.size > size) {
     return { ok: false, reason: 'truncated', detail: `the log has ${size} entries but a checkpoint signed earlier covers ${checkpoint.size}` };
   }
@@ -69,7 +69,7 @@ export function compareWithCheckpoint(prover: MerkleProver, checkpoint: Checkpoi
     size2: size,
     root1: checkpoint.root,
     root2: root,
-    proof: prover.consistencyProof(checkpoint.size),
+    proof: await prover.consistencyProof(checkpoint.size),
   });
   if (!consistent) {
     return {
@@ -82,14 +82,15 @@ export function compareWithCheckpoint(prover: MerkleProver, checkpoint: Checkpoi
 }
 
 /**
- * A prover over the store's whole tree, after checking that its recorded head matches its leaf hashes
- * (AUDIT_TAMPERED otherwise), so nothing is signed or proven over a head the leaves do not support.
+ * A prover over the store's whole tree, after checking that its recorded head matches the tree its
+ * subtree and leaf hashes give (AUDIT_TAMPERED otherwise), so nothing is signed or proven over a head
+ * they do not support. O(log n): it reads no more of the tree than one proof does.
  */
 export async function headProver(store: BridgeStore): Promise<MerkleProver> {
   const head = await store.head();
   const prover = await storeProver(store, head.size);
-  if (!sameHash(prover.root(), head.root)) {
-    throw new BridgeError('AUDIT_TAMPERED', `the recorded tree head of size ${head.size} does not match the leaf hashes (run verify)`);
+  if (!sameHash(await prover.root(), head.root)) {
+    throw new BridgeError('AUDIT_TAMPERED', `the recorded tree head of size ${head.size} does not match the hashes kept with the log (run verify)`);
   }
   return prover;
 }

@@ -48,14 +48,14 @@ export function createCheckpointSigner(options: CheckpointSignerOptions): Checkp
     if (logged) lastSeenEntry = logged.entryIndex;
     for (const earlier of [logged, lastSigned]) {
       if (earlier === undefined) continue;
-      const comparison = compareWithCheckpoint(prover, earlier);
+      const comparison = await compareWithCheckpoint(prover, earlier);
       if (!comparison.ok) {
         throw new BridgeError('AUDIT_TAMPERED', `refusing to sign a checkpoint: ${comparison.detail}`, {
           details: { reason: comparison.reason, checkpointSize: earlier.size, logSize: prover.size },
         });
       }
     }
-    const checkpoint: Checkpoint = { origin, size: prover.size, root: prover.root() };
+    const checkpoint: Checkpoint = { origin, size: prover.size, root: await prover.root() };
     const note = signCheckpoint(checkpoint, key);
     const entry = await write({
       type: CHECKPOINT_ENTRY_TYPE,

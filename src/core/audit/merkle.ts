@@ -28,7 +28,19 @@ export function merkleTreeHash(leafHashes: readonly Uint8Array[]): Uint8Array {
   return nodeHash(merkleTreeHash(leafHashes.slice(0, split)), merkleTreeHash(leafHashes.slice(split)));
 }
 
-const HASH_BYTES = 32;
+/** Where a perfect subtree sits: its height (0 for a leaf) and its position among subtrees of that height. */
+export interface SubtreeAddress {
+  /** Height: the subtree holds 2^level leaves. */
+  level: number;
+  /** Its leaves are `index · 2^level` to `(index + 1) · 2^level - 1`. */
+  index: number;
+}
+
+/** A perfect subtree and its RFC 9162 hash. */
+export interface Subtree extends SubtreeAddress {
+  /** MTH of its leaves. */
+  hash: Uint8Array;
+}
 
 /**
  * The right edge of a growing Merkle tree: one perfect subtree per set bit of the size.
@@ -43,16 +55,19 @@ export class MerkleFrontier {
     return this.count;
   }
 
-  /** Adds the next leaf's hash. */
-  append(leafHashValue: Uint8Array): void {
+  /** Adds the next leaf's hash; returns the perfect subtrees it completed, smallest first (none for an even size's leaf). */
+  append(leafHashValue: Uint8Array): Subtree[] {
+    const completed: Subtree[] = [];
     let hash = leafHashValue;
     let height = 0;
+    this.count += 1;
     while (this.subtrees.length > 0 && this.subtrees[this.subtrees.length - 1]!.height === height) {
       hash = nodeHash(this.subtrees.pop()!.hash, hash);
       height += 1;
+      completed.push({ level: height, index: this.count / 2 ** height - 1, hash });
     }
     this.subtrees.push({ hash, height });
-    this.count += 1;
+    return completed;
   }
 
   /** The RFC 9162 root of every leaf appended so far. */
@@ -77,9 +92,9 @@ export class MerkleFrontier {
     if (!Number.isSafeInteger(size) || size < 0) return undefined;
     const heights: number[] = [];
     for (let height = 52; height >= 0; height -= 1) if (Math.floor(size / 2 ** height) % 2 === 1) heights.push(height);
-    if (bytes.byteLength !== heights.length * HASH_BYTES) return undefined;
+    if (bytes.byteLength !== heights.length * HASH_SIZE) return undefined;
     const frontier = new MerkleFrontier();
-    heights.forEach((height, i) => frontier.subtrees.push({ hash: Uint8Array.from(bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)), height }));
+    heights.forEach((height, i) => frontier.subtrees.push({ hash: Uint8Array.from(bytes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)), height }));
     frontier.count = size;
     return frontier;
   }

@@ -1,6 +1,7 @@
 import type { CallChange, CallQuery, CallRecord } from '../calls/call-record.js';
 import type { ErasedPersonalData, PersonalDataRecord } from './personal-data-vault.js';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
+import type { SubtreeAddress } from './merkle.js';
 import type { AuditVerification } from './verify.js';
 
 /** The size and root of the log's Merkle tree at one moment. */
@@ -114,6 +115,12 @@ export interface BridgeStore {
    * built from. Throws INVALID_INPUT (see `assertLeafHashRange`) unless the range lies within the log.
    */
   readLeafHashes(fromIndex: number, toIndex: number): Promise<Uint8Array[]>;
+  /**
+   * The perfect subtree hashes kept with the entries that completed them (`prepareAppend`'s `subtrees`,
+   * written in the append's atomic step), in the order asked; undefined for any not kept. Proofs and
+   * checkpoints read these instead of every leaf, and compute any that is missing from the leaves.
+   */
+  readSubtreeHashes(addresses: readonly SubtreeAddress[]): Promise<(Uint8Array | undefined)[]>;
   /** Recomputes every leaf and root and reports the first index that does not match. */
   verify(): Promise<AuditVerification>;
   /** Keeps a personal-data value apart from the log; holding the same hash again keeps the later retention. */

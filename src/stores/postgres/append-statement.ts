@@ -35,6 +35,8 @@ export interface BatchWrites {
   entries: EntryRow[];
   /** The tree's right edge after the batch. */
   edge: { size: number; hashes: Uint8Array; lastAt: string };
+  /** The large perfect subtrees its entries complete, hashes in hex, kept so proofs need not read every leaf. */
+  subtrees: { level: number; idx: number; hash: string }[];
   /** Call rows as they stand after the batch; `opened_idx` counts only for a row opened by it. */
   calls: (PgCallRow & { opened_idx: number })[];
   /** Leases freed because the batch ended the call holding them. */
@@ -122,6 +124,10 @@ edge_write AS (INSERT INTO ${t.edge} (id, size, hashes, last_at) SELECT 1, $9::b
 entry_write AS (INSERT INTO ${t.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
   SELECT n.idx, n.verification_id, n.type, n.at, n.provider_at, n.source, n.provider, n.actor, n.provider_event_id, n.data,
     decode(n.leaf_hash, 'hex'), decode(n.tree_root, 'hex') FROM new_entries n, guard WHERE guard.ok),
+-- Subtrees replace, so after a truncation they follow the entries written since.
+subtree_write AS (INSERT INTO ${t.subtrees} (level, idx, hash) SELECT r.level, r.idx, decode(r.hash, 'hex')
+  FROM jsonb_to_recordset($16::jsonb) AS r(level integer, idx bigint, hash text), guard WHERE guard.ok
+  ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash),
 call_write AS (INSERT INTO ${t.calls} (${callColumns}, opened_idx) SELECT ${CALL_COLUMNS.map((c) => `r.${c}`).join(', ')}, r.opened_idx
   FROM jsonb_to_recordset($12::jsonb) AS r(${CALL_TYPES}), guard WHERE guard.ok
   ON CONFLICT (verification_id) DO UPDATE SET ${CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}),
@@ -192,6 +198,7 @@ export function appendStatements(tables: Tables): AppendStatements {
           JSON.stringify(writes.releases),
           assumptions.edge && Buffer.from(assumptions.edge.hashes),
           assumptions.checkTail,
+          JSON.stringify(writes.subtrees),
         ],
       });
       const row = rows[0]!;

@@ -88,7 +88,7 @@ export function planBatch(requests: readonly AppendRequest[], tail: TailView, fa
     calls: [],
     holders: [],
   };
-  const writes: BatchWrites = { entries: [], edge: { size: 0, hashes: new Uint8Array(), lastAt: '' }, calls: [], releases: [] };
+  const writes: BatchWrites = { entries: [], edge: { size: 0, hashes: new Uint8Array(), lastAt: '' }, subtrees: [], calls: [], releases: [] };
   const outcomes: PlannedOutcome[] = [];
   const touched = new Set<string>(follows?.touched);
   const events = new Set<string>(follows?.events);
@@ -119,6 +119,7 @@ export function planBatch(requests: readonly AppendRequest[], tail: TailView, fa
     const { entry } = prepared;
     if (writes.entries.length === 0) assumptions.firstAt = entry.at;
     writes.entries.push({ ...entryColumns(entry), leaf_hash: toHex(prepared.leafHash), tree_root: toHex(prepared.rootAfter) });
+    for (const subtree of prepared.subtrees) writes.subtrees.push({ level: subtree.level, idx: subtree.index, hash: toHex(subtree.hash) });
     outcomes.push({ ok: true, value: prepared });
     after = { frontier: prepared.frontier, lastAt: entry.at, lastRoot: prepared.rootAfter, edge: null };
   }

@@ -22,7 +22,7 @@ async function tablesExist(pool: Pool, tables: Tables): Promise<boolean> {
   const { rows } = await pool.query<{ ready: boolean }>(
     `SELECT bool_and(to_regclass(name) IS NOT NULL) AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'last_at') AS ready
      FROM unnest($1::text[]) AS name`,
-    [[tables.entries, tables.leases, tables.personalData, tables.calls, tables.edge], tables.edge],
+    [[tables.entries, tables.leases, tables.personalData, tables.calls, tables.edge, tables.subtrees], tables.edge],
   );
   return rows[0]?.ready === true;
 }

@@ -15,6 +15,7 @@ export interface Tables {
   personalData: string;
   calls: string;
   edge: string;
+  subtrees: string;
 }
 
 /** Checks a schema name and quotes the store's tables in it. */
@@ -23,7 +24,7 @@ export function tablesIn(schema: string): Tables {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new BridgeError('INVALID_CONFIG', `schema ${JSON.stringify(schema)} must be a lower-case SQL identifier (a-z, 0-9, _)`);
   }
-  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge` };
+  return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge`, subtrees: `"${schema}".tree_subtrees` };
 }
 
 /** The condition naming live call rows; queries repeat it word for word so the planner matches the partial indexes. */
@@ -66,6 +67,13 @@ export function schemaSql(tables: Tables): string[] {
       last_at text
     )`,
     `ALTER TABLE ${tables.edge} ADD COLUMN IF NOT EXISTS last_at text`,
+    // Perfect subtree hashes of 2^8 leaves and more, each written with the entry that completes it, so proofs read O(log n) of them.
+    `CREATE TABLE IF NOT EXISTS ${tables.subtrees} (
+      level integer NOT NULL,
+      idx bigint NOT NULL,
+      hash bytea NOT NULL,
+      PRIMARY KEY (level, idx)
+    )`,
     `CREATE TABLE IF NOT EXISTS ${tables.personalData} (
       hash text PRIMARY KEY,
       kind text NOT NULL,

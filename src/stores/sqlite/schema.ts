@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS tree_edge (
   size INTEGER NOT NULL,
   hashes BLOB NOT NULL
 );
+-- Perfect subtree hashes of 2^8 leaves and more, each written with the entry that completes it, so
+-- proofs and checkpoints read O(log n) of them instead of every leaf hash.
+CREATE TABLE IF NOT EXISTS tree_subtrees (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS device_leases (
   device_id TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
