@@ -121,8 +121,10 @@ describePostgres('postgres group commit', (url) => {
     const open = (store: BridgeStore, verificationId: string, reference: string, extra: Partial<CallFields> = {}) =>
       store.append(input(0, { verificationId }), T0, { call: { expectedVersion: null, set: fields(reference, extra) } });
 
-    it('refuses each of them alone, with its own code, and writes the others in order', async () => {
-      const { store } = setUp();
+    it('refuses each of them alone, with its own code, and writes the others in order in a few statements', async () => {
+      const { pool, store } = setUp();
+      let statements = 0;
+      watchAppendStatements(pool, () => (statements += 1));
       await store.append(input(0, { provider: 'daily', providerEventId: 'evt-1' }), T0);
       await store.acquireLease({ deviceId: 'ops-1', holder: 'ver-old', ttlMs: 1_000, nowMs: T0 });
       const lease = await store.acquireLease({ deviceId: 'ops-1', holder: 'ver-new', ttlMs: 60_000, nowMs: T0 + 2_000 });
@@ -130,6 +132,7 @@ describePostgres('postgres group commit', (url) => {
       await open(store, 'ver-b', 'REF-B');
       await open(store, 'ver-c', 'REF-C', { provider: 'daily', providerCallId: 'room-1' });
       const base = (await store.head()).size;
+      statements = 0;
 
       const burst: [AuditEntryInput, AppendOptions, string][] = [
         [input(100), {}, 'ok'],
@@ -156,6 +159,22 @@ describePostgres('postgres group commit', (url) => {
       expect(await store.findCall({ verificationId: 'ver-f' })).toMatchObject({ reference: 'REF-F', version: written.find((e) => e.data.n === 108)!.index });
       for (const verificationId of ['ver-d', 'ver-e']) expect(await store.findCall({ verificationId })).toBeNull();
       expect((await store.verify()).ok).toBe(true);
+      // Refusals the plan can see cost no statement of their own; only the provider call id, which it cannot, sends the batch one by one.
+      expect(statements, 'append statements for the burst').toBeLessThanOrEqual(20);
+    });
+
+    it('finds a provider event already logged by its own check, so the rest of the burst goes in the next statement', async () => {
+      const { pool, store } = setUp();
+      const seen: StatementSeen[] = [];
+      watchAppendStatements(pool, (statement) => seen.push(statement));
+      await store.append(input(0, { provider: 'daily', providerEventId: 'evt-1' }), T0);
+      seen.length = 0;
+      const burst = Array.from({ length: 10 }, (_, n) => store.append(input(1 + n, n === 4 ? { provider: 'daily', providerEventId: 'evt-1' } : {}), T0));
+      const outcomes = await Promise.allSettled(burst);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.index : (o.reason as { code: string }).code))).toEqual([1, 2, 3, 4, 'DUPLICATE_EVENT', 5, 6, 7, 8, 9]);
+      // One statement finds the event and writes nothing; the next writes the other nine.
+      expect(seen.map((s) => s.committed)).toEqual([false, true]);
+      expect(seen[1]!.indexes).toHaveLength(9);
     });
 
     it('gives one reference to exactly one of the calls a burst opens with it, and one version of a call to one change', async () => {
@@ -172,6 +191,59 @@ describePostgres('postgres group commit', (url) => {
       expect(changed.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       expect(changed.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(Array(7).fill('CALL_CHANGED'));
       expect(await store.listLiveCalls()).toHaveLength(2);
+    });
+  });
+
+  describe('two servers whose batches queue behind one lock on the edge row', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** Holds the edge row as a batch of a third server would, until `release` is called. */
+    async function holdEdgeRow(schema: string): Promise<{ release: () => Promise<void> }> {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query(`SELECT 1 FROM "${schema}".tree_edge WHERE id = 1 FOR UPDATE`);
+      return {
+        release: async () => {
+          await client.query('COMMIT');
+          await client.end();
+        },
+      };
+    }
+    // a appended last, so its view of the tail is current; b's is one entry behind.
+    const twoServers = async () => {
+      const { schema, store: a } = setUp();
+      const b = postgresStore({ connectionString: url, schema, leaseClock: 'caller' });
+      stores.push(b);
+      await b.append(input(0), T0);
+      await a.append(input(1), T0);
+      return { schema, a, b };
+    };
+
+    it('checks who holds a reference under the lock, not in the snapshot taken before it, so only one opens it', async () => {
+      const { schema, a, b } = await twoServers();
+      const set = { reference: 'REF-X', referenceExpiresAtMs: T0 + 600_000, state: 'requested' as const, expiresAtMs: T0 + 600_000, owner: 'server' };
+      const held = await holdEdgeRow(schema);
+      // Both read "no holder" and take their snapshots before either can lock the edge row.
+      const opens = [a, b].map((s, i) => s.append(input(10 + i, { verificationId: `ver-${i}` }), T0, { call: { expectedVersion: null, set } }));
+      await sleep(300);
+      await held.release();
+      const outcomes = await Promise.allSettled(opens);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(['REFERENCE_TAKEN']);
+      expect(await a.listLiveCalls()).toHaveLength(1);
+    });
+
+    it('reads a fenced device’s epoch under the lock, so a write whose lease was taken over while it queued is refused', async () => {
+      const { schema, a, b } = await twoServers();
+      const first = await a.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 1_000, nowMs: T0 });
+      const held = await holdEdgeRow(schema);
+      const fenced = a.append(input(20), T0, { fence: { deviceId: 'ops-1', epoch: first!.epoch } });
+      await sleep(300);
+      // The lease lapses and another server takes it while the fenced write waits, its snapshot taken.
+      expect((await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: T0 + 2_000 }))?.epoch).toBe(first!.epoch + 1);
+      await held.release();
+      await expect(fenced).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect((await a.readEntries()).map((entry) => entry.data.n)).toEqual([0, 1]);
     });
   });
 

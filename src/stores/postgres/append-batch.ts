@@ -12,6 +12,8 @@ export type PendingAppend = Pending<AppendRequest, PreparedAppend>;
 
 // Each attempt lost means another writer appended; this many in a row means something keeps the guard from passing.
 const MAX_ATTEMPTS = 500;
+// A unique key broken this many times running is not a race but a row of the batch (see RACES).
+const MAX_RACES = 3;
 
 // Unique keys another writer can take between a plan and its statement: the entry's index, the edge row
 // (both when the edge row was missing), a provider event (only a writer of an older version, which does not
@@ -39,6 +41,7 @@ interface Lead {
 export function batchCommitter(statements: AppendStatements, tail: LogTail, pool: () => Promise<Pool>): (take: () => PendingAppend[]) => Promise<void> {
   async function commitPrefix(db: Pool, batch: PendingAppend[], facts: KnownFacts, lead?: Lead, onSent?: (plan: BatchPlan | undefined) => void): Promise<number> {
     const requests = batch.map((pending) => pending.request);
+    let races = 0;
     for (let attempt = 1; ; attempt += 1) {
       const following = attempt === 1 && lead !== undefined;
       if (!following && lead) await lead.ahead;
@@ -52,7 +55,7 @@ export function batchCommitter(statements: AppendStatements, tail: LogTail, pool
         // It may have committed just before the connection broke: the tail is read again either way.
         if (lead) await lead.ahead;
         tail.forget();
-        if (isRace(error) && attempt < MAX_ATTEMPTS) continue;
+        if (isRace(error) && (races += 1) < MAX_RACES) continue;
         if (!refusesOneRow(error)) throw error;
         if (plan.writes.entries.length === 1) return settle(batch, plan, storeError(error, 'append'));
         // One of them broke a rule the plan does not know (a provider call id already taken): each goes alone.
