@@ -44,6 +44,8 @@ function watchAppendStatements(pool: pg.Pool, onAnswer: (seen: StatementSeen) =>
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const input = (n: number, extra: Partial<AuditEntryInput> = {}): AuditEntryInput => ({ type: 'test.event', source: 'sdk', data: { n }, ...extra });
 
 describePostgres('postgres group commit', (url) => {
@@ -195,7 +197,6 @@ describePostgres('postgres group commit', (url) => {
   });
 
   describe('two servers whose batches queue behind one lock on the edge row', () => {
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     /** Holds the edge row as a batch of a third server would, until `release` is called. */
     async function holdEdgeRow(schema: string): Promise<{ release: () => Promise<void> }> {
       const client = new pg.Client({ connectionString: url });
@@ -245,6 +246,41 @@ describePostgres('postgres group commit', (url) => {
       await expect(fenced).rejects.toMatchObject({ code: 'LEASE_LOST' });
       expect((await a.readEntries()).map((entry) => entry.data.n)).toEqual([0, 1]);
     });
+  });
+
+  it('sends an append that arrives while a batch is in flight behind it, and refuses it when another server wrote the edge it expected to follow', async () => {
+    const { schema, store: first } = setUp();
+    await first.append(input(0), T0);
+    // Two fresh servers read the same tail; b's append queues on the edge row ahead of a's two.
+    const aPool = new pg.Pool({ connectionString: url, max: 4 });
+    pools.push(aPool);
+    const seen: StatementSeen[] = [];
+    watchAppendStatements(aPool, (statement) => seen.push(statement));
+    const a = postgresStore({ pool: aPool, schema });
+    const b = postgresStore({ connectionString: url, schema });
+    stores.push(a, b);
+    await Promise.all([a.head(), b.head()]);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query(`SELECT 1 FROM "${schema}".tree_edge WHERE id = 1 FOR UPDATE`);
+    const fromB = b.append(input(1, { actor: 'b' }), T0);
+    await sleep(200);
+    const fromA = a.append(input(2, { actor: 'a' }), T0);
+    await sleep(200);
+    // Planned on the edge a's first append will leave: one entry on top of entry 0, the size b's will leave too.
+    const behind = a.append(input(3, { actor: 'a' }), T0);
+    await sleep(200);
+    const waiting = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%${schema}".tree_edge%'`);
+    expect(waiting[0]!.n, 'statements queued on the edge row').toBe(3);
+    await client.query('COMMIT');
+    await client.end();
+    const written = await Promise.all([fromB, fromA, behind]);
+    expect(written.map((entry) => entry.data.n)).toEqual([1, 2, 3]);
+    expect(written.map((entry) => entry.index)).toEqual([1, 2, 3]);
+    expect(await first.verify()).toMatchObject({ ok: true, entries: 4 });
+    // a's first was refused (b had taken index 1); the one behind it, planned on that first, was refused too, then both written.
+    expect(seen.map((statement) => statement.committed).slice(0, 2)).toEqual([false, false]);
   });
 
   it('rebuilds from the leaves, not from another writer’s edge row, when that row does not give the root recorded with the last entry', async () => {

@@ -38,7 +38,11 @@ interface Lead {
  * one commits, the next batch is planned on the tail it will leave and sent behind it, so the server
  * starts on it the moment the first commits rather than a round trip later.
  */
-export function batchCommitter(statements: AppendStatements, tail: LogTail, pool: () => Promise<Pool>): (take: () => PendingAppend[]) => Promise<void> {
+export function batchCommitter(
+  statements: AppendStatements,
+  tail: LogTail,
+  pool: () => Promise<Pool>,
+): (take: () => PendingAppend[], arrival: () => Promise<void>) => Promise<void> {
   async function commitPrefix(db: Pool, batch: PendingAppend[], facts: KnownFacts, lead?: Lead, onSent?: (plan: BatchPlan | undefined) => void): Promise<number> {
     const requests = batch.map((pending) => pending.request);
     let races = 0;
@@ -107,14 +111,15 @@ export function batchCommitter(statements: AppendStatements, tail: LogTail, pool
     return { firstPlan, done };
   }
 
-  return async (take) => {
+  return async (take, arrival) => {
     let ahead: Flight | undefined;
     for (;;) {
       const batch = take();
       if (batch.length === 0) {
         if (ahead === undefined) return;
-        await ahead.done;
-        ahead = undefined;
+        // Whichever comes first: the batch ahead ends, or a request arrives to be sent behind it.
+        const flight = ahead;
+        if (await Promise.race([flight.done.then(() => true), arrival().then(() => false)])) ahead = undefined;
         continue;
       }
       let db: Pool;
