@@ -9,16 +9,18 @@ import { performance } from 'node:perf_hooks';
 import { CALL_ADAPTER_SPECIFICATION_VERSION, createBridge } from '../dist/index.js';
 import sqliteStore from '../dist/stores/sqlite.js';
 
-const SUPERVISOR = { collarNumber: 'SGT1', name: 'Sgt One' };
-const START = {
+/** The supervisor who records each bench call's outcome. */
+export const SUPERVISOR = { collarNumber: 'SGT1', name: 'Sgt One' };
+/** What each bench verification starts with: a citizen on an Android browser. */
+export const START = {
   officer: { collarNumber: '4721AB', warrantCardNumber: 'WC-100200', name: 'PC Test', force: 'Test Constabulary' },
   reason: 'Checking on a report of a person in distress',
   flow: 'citizen-device',
   citizen: { platform: 'android', browser: true },
 };
 
-// A provider with no network: its webhooks are unsigned JSON, so the bench times the bridge, not crypto or sockets.
-function inProcessAdapter() {
+/** A provider with no network: its webhooks are unsigned JSON, so the bench times the bridge, not crypto or sockets. */
+export function inProcessAdapter() {
   let n = 0;
   return {
     specificationVersion: CALL_ADAPTER_SPECIFICATION_VERSION,
@@ -38,33 +40,44 @@ function inProcessAdapter() {
   };
 }
 
-function webhook(providerCallId, role, n) {
+/** The webhook saying `role` joined call `providerCallId`, with event id `n`. */
+export function webhook(providerCallId, role, n) {
   const event = { type: 'participant.joined', providerType: 'participant.joined', providerCallId, providerEventId: `evt-${n}`, participant: { role } };
   return { method: 'POST', url: '/webhooks/daily', headers: {}, rawBody: Buffer.from(JSON.stringify(event)) };
 }
 
-async function bridgeRun(path, count) {
-  const store = sqliteStore({ filename: path });
-  const bridge = createBridge({
+/** A bridge on `store` with the in-process adapter and one room whose device it reaches. */
+export function benchBridge(store) {
+  return createBridge({
     store,
     adapters: [inProcessAdapter()],
     rooms: [{ id: 'room-a', name: 'Room A', publishedPhoneNumber: '+442072221234', device: { id: 'room-a-device', handles: { daily: 'room-a-device' } } }],
     personalDataKey: randomBytes(32),
   });
+}
+
+/** Verification `i` from start to end: two webhooks connect it, then an outcome and the end. Returns each stage's ms. */
+export async function oneVerification(bridge, i) {
+  let started = performance.now();
+  const call = await bridge.startVerification(START);
+  const start = performance.now() - started;
+  started = performance.now();
+  await bridge.handleWebhook('daily', webhook(call.providerCallId, 'ops-device', 2 * i));
+  await bridge.handleWebhook('daily', webhook(call.providerCallId, 'other-side', 2 * i + 1));
+  const webhooks = performance.now() - started;
+  started = performance.now();
+  await call.recordOutcome({ outcome: 'verified', supervisor: SUPERVISOR });
+  await call.end();
+  return { start, webhooks, finish: performance.now() - started };
+}
+
+async function bridgeRun(path, count) {
+  const store = sqliteStore({ filename: path });
+  const bridge = benchBridge(store);
   const timing = { start: 0, webhooks: 0, finish: 0 };
-  let n = 0;
   for (let i = 0; i < count; i += 1) {
-    let started = performance.now();
-    const call = await bridge.startVerification(START);
-    timing.start += performance.now() - started;
-    started = performance.now();
-    await bridge.handleWebhook('daily', webhook(call.providerCallId, 'ops-device', n++));
-    await bridge.handleWebhook('daily', webhook(call.providerCallId, 'other-side', n++));
-    timing.webhooks += performance.now() - started;
-    started = performance.now();
-    await call.recordOutcome({ outcome: 'verified', supervisor: SUPERVISOR });
-    await call.end();
-    timing.finish += performance.now() - started;
+    const took = await oneVerification(bridge, i);
+    for (const stage of Object.keys(timing)) timing[stage] += took[stage];
   }
   const entries = await store.readEntries();
   await bridge.close();

@@ -55,8 +55,9 @@ export function createPoliceAppServer(config: PoliceAppConfig): { bridge: Bridge
         fallback: call.fallback,
       });
     }
-    const call = bridge.call(id);
-    if (!call) throw new BridgeError('NOT_FOUND', `no live verification ${id}`);
+    // From the store, not this process's memory: another server may have started it, and it may have ended.
+    const call = await bridge.getCall(id);
+    if (!call) throw new BridgeError('NOT_FOUND', `no verification ${id}`);
     if (action === 'outcome') return json(response, 200, await call.recordOutcome(body as never));
     if (action === 'end') return json(response, 200, await call.end({ actor: 'ops-console' }));
     throw new BridgeError('NOT_FOUND', 'no such endpoint');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describe, expect, it } from 'vitest';
 import { entries } from '../tsup.config.js';
 
@@ -11,20 +12,26 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   bin: Record<string, string>;
 };
 
-/** Every module URL that importing `specifier` (by package name) resolves, in a fresh node process. */
-function importsOf(specifier: string): string[] {
+/** Runs a probe script in a fresh node process: every module URL it resolves, and what it printed. */
+function probe(script: string, args: string[]): { imports: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vcb-imports-'));
   const log = join(dir, 'imports.log');
   try {
-    execFileSync(process.execPath, ['--import', './test/support/record-imports.mjs', './test/support/import-probe.mjs', specifier], {
+    const stdout = execFileSync(process.execPath, ['--import', './test/support/record-imports.mjs', script, ...args], {
       cwd: root,
       env: { ...process.env, VCB_IMPORT_LOG: log },
       stdio: 'pipe',
+      encoding: 'utf8',
     });
-    return readFileSync(log, 'utf8').trim().split('\n');
+    return { imports: readFileSync(log, 'utf8').trim().split('\n'), stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every module URL that importing `specifier` (by package name) resolves, in a fresh node process. */
+function importsOf(specifier: string): string[] {
+  return probe('./test/support/import-probe.mjs', [specifier]).imports;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -75,6 +82,22 @@ describe('import costs', () => {
     const loaded = importsOf('verification-call-bridge');
     expect(loaded.some((url) => url.endsWith('/dist/index.js'))).toBe(true);
     expect(loaded.filter((url) => heavy.test(url))).toEqual([]);
+  });
+
+  it('loads libphonenumber-js only when a number is first validated, and validates as its ES module build does', () => {
+    const numbers = ['+447911123456', '+44 7911 123456', '+1 202 555 0123', '+4420', '+4479111234567', '+33 1 42 68 53 00', '+999 123', '+', '+44abc'];
+    const { imports, stdout } = probe('./test/support/phone-library-probe.mjs', [JSON.stringify(numbers)]);
+    const { before, after, results } = JSON.parse(stdout) as { before: number; after: number; results: string[] };
+    expect(imports.filter((url) => url.includes('libphonenumber-js'))).toEqual([]);
+    expect(before).toBe(0);
+    expect(after).toBeGreaterThan(0);
+    // The oracle is the ES module build the core imported at its top before the load became lazy.
+    const expected = numbers.map((value) => {
+      const parsed = parsePhoneNumberFromString(value);
+      return parsed?.isValid() ? parsed.number : 'INVALID_INPUT';
+    });
+    expect(expected.filter((result) => result !== 'INVALID_INPUT').length).toBeGreaterThanOrEqual(4);
+    expect(results).toEqual(expected);
   });
 
   it('loads no database driver or test framework when the Daily adapter is imported', () => {

@@ -18,6 +18,8 @@ import {
   type WebhookSecrets,
 } from '../index.js';
 import { normaliseDailyEvent, parseDailyEnvelope } from './daily/events.js';
+import { dailyDomainId } from './daily/domain.js';
+import { signDailyMeetingToken } from './daily/meeting-token.js';
 import { DAILY_SIGNATURE_HEADER, DAILY_TIMESTAMP_HEADER, dailySigningSecret } from './daily/signature.js';
 
 /** Provider id of this adapter. */
@@ -32,6 +34,16 @@ export interface DailyAdapterOptions extends AdapterHttpSettings {
    * list, newest first, every one accepted. @default process.env.DAILY_WEBHOOK_SECRET (commas separate several)
    */
   webhookSecret?: WebhookSecrets;
+  /**
+   * The domain's `domain_id`, which the meeting tokens the adapter signs itself must carry.
+   * @default process.env.DAILY_DOMAIN_ID, else read once from Daily's domain configuration (`GET /v1/`)
+   */
+  domainId?: string;
+  /**
+   * Read the domain id (when not configured) as soon as the adapter is made, so even the first create is
+   * a single request; a key refused then marks the adapter unhealthy before any call. @default true
+   */
+  readDomainIdAtStart?: boolean;
   /** API root; point it at a fake or a proxy. @default 'https://api.daily.co/v1' */
   baseUrl?: string;
   /** Largest accepted gap between a webhook's timestamp and its receipt, in seconds. @default 300 */
@@ -57,8 +69,9 @@ interface DailyRoom {
 
 /**
  * Daily: a private room per call that any phone browser can join without an app. The ops device gets an
- * owner token, the other side a participant token; both expire with the room. Lifecycle evidence comes
- * from Daily's signed webhooks.
+ * owner token, the other side a participant token, both signed here with the API key as Daily allows,
+ * so a call costs one request; both expire with the room. Lifecycle evidence comes from Daily's signed
+ * webhooks.
  */
 export function daily(options: DailyAdapterOptions = {}): CallAdapter {
   const now = options.now ?? Date.now;
@@ -77,16 +90,29 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
     onOutcome: (error) => health.record(error),
   });
 
-  async function createToken(room: string, exp: number, owner: boolean, userId: string, userName: string): Promise<string> {
-    const { data } = await http.request<{ token: string }>({
+  const domainId = dailyDomainId(http, () => options.domainId ?? process.env.DAILY_DOMAIN_ID);
+  // A failure here is recorded by the HTTP client's health tracking; a create asks again.
+  const started = (options.readDomainIdAtStart ?? true) ? domainId().then(noop, noop) : Promise.resolve();
+
+  async function createRoom(name: string, exp: number): Promise<DailyRoom> {
+    const { data: room } = await http.request<DailyRoom>({
       method: 'POST',
-      path: '/meeting-tokens',
+      path: '/rooms',
       body: {
-        properties: { room_name: room, exp, is_owner: owner, user_id: userId, user_name: userName, eject_at_token_exp: true },
+        name,
+        privacy: 'private',
+        properties: {
+          exp,
+          max_participants: 2,
+          eject_at_room_exp: true,
+          enable_knocking: false,
+          enable_chat: false,
+          ...(options.cloudRecording ? { enable_recording: 'cloud' } : {}),
+        },
       },
     });
-    if (typeof data?.token !== 'string') throw unexpected('POST /meeting-tokens returned no token');
-    return data.token;
+    if (typeof room?.url !== 'string' || typeof room.name !== 'string') throw unexpected('POST /rooms returned no room url');
+    return room;
   }
 
   async function deleteRoom(name: string): Promise<void> {
@@ -112,28 +138,20 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
 
     async createCall(request: CreateCallRequest): Promise<CreatedCall> {
       const exp = Math.floor(providerTimeToEpochMs({ value: request.expiresAt }) / 1000);
+      // The name is ours to choose, so the tokens need nothing from the room's answer but its domain's id,
+      // read at start; if it has not come yet, the room and that id are asked for at once: one round trip.
       const name = `vcb-${randomBytes(12).toString('base64url')}`;
-      const { data: room } = await http.request<DailyRoom>({
-        method: 'POST',
-        path: '/rooms',
-        body: {
-          name,
-          privacy: 'private',
-          properties: {
-            exp,
-            max_participants: 2,
-            eject_at_room_exp: true,
-            enable_knocking: false,
-            enable_chat: false,
-            ...(options.cloudRecording ? { enable_recording: 'cloud' } : {}),
-          },
-        },
-      });
-      if (typeof room?.url !== 'string' || typeof room.name !== 'string') throw unexpected('POST /rooms returned no room url');
+      const [created, domain] = await Promise.allSettled([createRoom(name, exp), domainId()]);
+      if (created.status === 'rejected') throw created.reason;
+      const room = created.value;
       try {
+        if (domain.status === 'rejected') throw domain.reason;
+        const apiKey = required(options.apiKey, 'DAILY_API_KEY', 'apiKey');
         const otherSideName = request.flow === 'officer-device' ? 'Officer' : 'Member of the public';
-        const opsToken = await createToken(room.name, exp, true, request.device.handle, 'Ops room supervisor');
-        const otherToken = await createToken(room.name, exp, false, `guest-${request.verificationId}`, otherSideName);
+        const sign = (isOwner: boolean, userId: string, userName: string) =>
+          signDailyMeetingToken(apiKey, domain.value, { roomName: room.name, exp, isOwner, userId, userName }, now());
+        const opsToken = sign(true, request.device.handle, 'Ops room supervisor');
+        const otherToken = sign(false, `guest-${request.verificationId}`, otherSideName);
         return {
           providerCallId: room.name,
           opsDevice: { url: `${room.url}?t=${opsToken}`, token: opsToken, displayName: 'Ops room supervisor' },
@@ -176,6 +194,8 @@ export function daily(options: DailyAdapterOptions = {}): CallAdapter {
       }
       return normaliseDailyEvent(parseDailyEnvelope(request.rawBody));
     },
+
+    ready: () => started,
 
     async health(): Promise<AdapterHealth> {
       // Without its key it cannot create a call; without the secret its lifecycle evidence would be refused.
@@ -231,6 +251,8 @@ function isVerificationPing(rawBody: Uint8Array): boolean {
     return false;
   }
 }
+
+function noop(): void {}
 
 function unexpected(message: string): BridgeError {
   return new BridgeError('PROVIDER_REJECTED', `daily: ${message}`, { provider: PROVIDER_NAME });

@@ -14,6 +14,7 @@ import {
 } from '../index.js';
 import { lazyConnection, missingCredential } from './google-meet/client.js';
 import { readConferences } from './google-meet/conference.js';
+import { toMeetError } from './google-meet/errors.js';
 import { conferenceEvents } from './google-meet/events.js';
 import { createMeetRequester } from './google-meet/requests.js';
 import type { MeetAuth } from './google-meet/tokens.js';
@@ -50,6 +51,12 @@ export interface GoogleMeetAdapterOptions extends AdapterHttpSettings {
   access?: 'app' | 'browser';
   /** Read each conference's recordings when polling (one more request per conference per poll). @default true */
   recording?: boolean;
+  /**
+   * Have the auth client fetch its access token when the adapter is made, and again in the background
+   * before it would refresh in line, so a create is one round trip; a grant refused that way marks the
+   * adapter unhealthy. Loads `@googleapis/meet` at once too. @default true
+   */
+  keepTokenFresh?: boolean;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -74,6 +81,11 @@ export function googleMeet(options: GoogleMeetAdapterOptions = {}): CallAdapter 
   let credentialProblem: { reason: string; sinceMs: number } | undefined;
   const deviceUsers = new Map<string, { user: string; forgetAtMs: number }>();
   const connect = lazyConnection({ ...options, timeoutMs });
+  function recordOutcome(error: BridgeError | undefined): void {
+    tracker.record(error);
+    if (error === undefined) credentialProblem = undefined;
+    else if (error.code === 'PROVIDER_CREDENTIALS_INVALID') credentialProblem = { reason: credentialAdvice(error), sinceMs: now() };
+  }
   const requester = createMeetRequester(
     {
       timeoutMs,
@@ -82,14 +94,17 @@ export function googleMeet(options: GoogleMeetAdapterOptions = {}): CallAdapter 
       sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
       now,
       fetch: options.fetch,
-      onOutcome(error) {
-        tracker.record(error);
-        if (error === undefined) credentialProblem = undefined;
-        else if (error.code === 'PROVIDER_CREDENTIALS_INVALID') credentialProblem = { reason: credentialAdvice(error), sinceMs: now() };
-      },
+      onOutcome: recordOutcome,
     },
     connect,
   );
+  // A connection that cannot be made (no credential, no package) is health()'s to report, not this fetch's.
+  const started = (options.keepTokenFresh ?? true)
+    ? connect().then(
+        ({ tokens }) => tokens.keepFresh((error) => recordOutcome(error === undefined ? undefined : toMeetError(error, 'token refresh', now()))),
+        () => undefined,
+      )
+    : Promise.resolve();
 
   function remember(space: string, user: string, expiresAt: string): void {
     const nowMs = now();
@@ -155,6 +170,8 @@ export function googleMeet(options: GoogleMeetAdapterOptions = {}): CallAdapter 
       // Nothing could vouch for a delivery, so it counts as unsigned.
       throw webhookRefused(PROVIDER_NAME, 'unsigned', 'google-meet sends none to this adapter: its lifecycle is polled');
     },
+
+    ready: () => started,
 
     async health(): Promise<AdapterHealth> {
       const missing = missingCredential(options);

@@ -65,6 +65,11 @@ export interface TeamsAdapterOptions extends AdapterHttpSettings {
   meetingSubject?: string;
   /** Refresh the access token this long before it expires. @default 60000 */
   refreshBeforeMs?: number;
+  /**
+   * Ask for the access token when the adapter is made, and again in the background before it lapses, so
+   * a create is one round trip; a refused credential found that way marks the adapter unhealthy. @default true
+   */
+  keepTokenFresh?: boolean;
   /** Clock in epoch milliseconds, for token expiry, meeting times and health. @default Date.now */
   now?: () => number;
 }
@@ -131,7 +136,14 @@ export function teams(options: TeamsAdapterOptions = {}): TeamsAdapter {
           clientSecret: required(options.clientSecret, 'TEAMS_CLIENT_SECRET', 'clientSecret'),
           scope,
         });
-  const tokens = createAccessTokenSource({ provider: PROVIDER_NAME, issue, refreshBeforeMs: options.refreshBeforeMs, now });
+  const tokens = createAccessTokenSource({
+    provider: PROVIDER_NAME,
+    issue,
+    refreshBeforeMs: options.refreshBeforeMs,
+    now,
+    keepFresh: options.keepTokenFresh ?? true,
+    onBackgroundOutcome: (error) => health.record(error),
+  });
   const graph = createOAuthHttpClient({ ...http, baseUrl: graphUrl, tokens, health });
   const subscriptions = createSubscriptionClient(graph, now);
   const meetings = createMeetingRegistry(REMEMBERED_MEETINGS);
@@ -216,6 +228,8 @@ export function teams(options: TeamsAdapterOptions = {}): TeamsAdapter {
       }
       return events.length > 0 ? { kind: 'events', events } : { kind: 'ignored', reason: skipped.join('; ') };
     },
+
+    ready: () => tokens.ready(),
 
     async health(): Promise<AdapterHealth> {
       const missing = missingSetting(options);

@@ -56,6 +56,11 @@ export interface ZoomAdapterOptions extends AdapterHttpSettings {
   autoRecording?: ZoomAutoRecording;
   /** Put the other side in a waiting room until the supervisor admits her. @default false */
   waitingRoom?: boolean;
+  /**
+   * Ask for the access token when the adapter is made, and again in the background before it lapses, so
+   * a create is one round trip; a refused credential found that way marks the adapter unhealthy. @default true
+   */
+  keepTokenFresh?: boolean;
   /** Clock in epoch milliseconds, for token expiry, meeting times and health. @default Date.now */
   now?: () => number;
 }
@@ -87,7 +92,14 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
       clientSecret: requiredSetting(PROVIDER_NAME, settings(options).clientSecret),
     }),
   });
-  const tokens = createAccessTokenSource({ provider: PROVIDER_NAME, issue, refreshBeforeMs: options.refreshBeforeMs, now });
+  const tokens = createAccessTokenSource({
+    provider: PROVIDER_NAME,
+    issue,
+    refreshBeforeMs: options.refreshBeforeMs,
+    now,
+    keepFresh: options.keepTokenFresh ?? true,
+    onBackgroundOutcome: (error) => health.record(error),
+  });
   const api = createOAuthHttpClient({ ...http, provider: PROVIDER_NAME, baseUrl: options.baseUrl ?? DEFAULT_BASE_URL, tokens, health });
   const userLimitedUntil = new Map<string, number>();
   let accountLimitedUntil = 0;
@@ -183,6 +195,8 @@ export function zoom(options: ZoomAdapterOptions = {}): CallAdapter {
       }
       return normaliseZoomEvent(envelope);
     },
+
+    ready: () => tokens.ready(),
 
     async health(): Promise<AdapterHealth> {
       const missing = missingSetting(PROVIDER_NAME, Object.values(settings(options)), webhookSecrets(options));

@@ -220,6 +220,12 @@ export interface CallAdapter {
   /** Reports whether the adapter can take calls now. */
   health(): Promise<AdapterHealth>;
   /**
+   * Resolves once what the adapter prepares at start (an OAuth access token fetched ahead) has arrived
+   * or failed, so a first create costs no extra round trip; never rejects, since a failure shows in
+   * `health()`. Optional: an adapter with nothing to prepare omits it.
+   */
+  ready?(): Promise<void>;
+  /**
    * Why this device cannot take a call for this caller now, or undefined when it can; for adapters
    * whose capacity is per device (a FaceTime device with no web links left). The router skips it.
    */

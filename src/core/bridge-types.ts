@@ -104,7 +104,8 @@ export interface Bridge {
   readonly serverId: string;
   /**
    * The handle this process holds for a verification (started, adopted or fetched here), as of its last
-   * write or read, without asking the store; undefined if this process holds none. Use `getCall` for the current view.
+   * write or read, without asking the store; undefined if this process holds none (of finished calls it
+   * keeps only the newest 256). Use `getCall` for the current view of any call.
    */
   call(verificationId: string): VerificationCall | undefined;
   /**

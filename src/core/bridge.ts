@@ -18,7 +18,7 @@ import { leaseTaker } from './calls/lease-taker.js';
 import { BridgeError, toBridgeError } from './errors.js';
 import { EvidenceSealer } from './evidence/sealing.js';
 import { liveCallDirectory, ProviderIngress } from './ingress/provider-ingress.js';
-import { startPollLoop } from './poller.js';
+import { PollLoops } from './poller.js';
 import { registerLinks } from './device-links.js';
 import { lookUpReference } from './reference-lookup.js';
 import { BackgroundWork } from './scheduling/background-work.js';
@@ -38,6 +38,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   if (options.logger) attachLogger(emitter, options.logger);
   const work = new BackgroundWork((error) => report(error));
   const stops = new Set<() => void>();
+  const polls = new PollLoops();
   const jobs: Array<() => Promise<void>> = [];
   let closed = false;
   const now = () => clock.now();
@@ -78,7 +79,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (adapter?.capabilities.lifecycle !== 'polling' || call.providerCallId === undefined) return;
     const providerCallId = call.providerCallId;
     const isDone = () => closed || !keeper.owns(call.id) || isTerminal(call.state);
-    const stop = startPollLoop({
+    polls.start({
       schedule: { delaysMs: settings.pollDelaysMs, untilMs: call.expiresAtMs ?? now() },
       now,
       // A poll already scheduled when the call ended is skipped: the final poll is the ending server's.
@@ -88,7 +89,6 @@ export function createBridge(options: BridgeOptions): Bridge {
       isDone,
       onError: report,
     });
-    stops.add(stop);
   }
 
   // This server wrote the call's final state (the store released its device with it): a last poll and the seal.
@@ -151,6 +151,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       closed = true;
       for (const stop of stops) stop();
       stops.clear();
+      polls.stopAll();
       await keeper.stop();
       await work.idle();
       await Promise.all(jobs.map((stop) => stop().catch(report)));

@@ -18,6 +18,8 @@ export interface PollLoop {
   isDone(): boolean;
   /** Reports a failed poll; the next one still runs, since a provider's hiccup must not end the evidence. */
   onError(error: unknown): void;
+  /** Called once when the loop stops scheduling polls: the call is over, its expiry came, or it was stopped. */
+  onEnd?(): void;
 }
 
 /** The default schedule: quick at first, when joins happen, then every 10 s. */
@@ -28,11 +30,17 @@ export function startPollLoop(loop: PollLoop): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let round = 0;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    loop.onEnd?.();
+  };
   const { delaysMs, untilMs } = loop.schedule;
   const scheduleNext = () => {
     const delay = delaysMs[Math.min(round, delaysMs.length - 1)] ?? DEFAULT_POLL_DELAYS_MS.at(-1)!;
     round += 1;
-    if (stopped || loop.isDone() || loop.now() + delay >= untilMs) return;
+    if (stopped || loop.isDone() || loop.now() + delay >= untilMs) return end();
     timer = setTimeout(() => {
       loop
         .poll()
@@ -45,7 +53,30 @@ export function startPollLoop(loop: PollLoop): () => void {
   return () => {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
+    end();
   };
+}
+
+/** The poll loops a bridge runs; each is let go when it ends, so a finished call's loop keeps nothing alive. */
+export class PollLoops {
+  private readonly running = new Set<{ stop(): void }>();
+
+  /** Starts `loop`, kept until it ends by itself or `stopAll` stops it. */
+  start(loop: PollLoop): void {
+    const running = { stop: () => {} };
+    this.running.add(running);
+    running.stop = startPollLoop({ ...loop, onEnd: () => this.running.delete(running) });
+  }
+
+  /** Stops every loop still running. */
+  stopAll(): void {
+    for (const running of [...this.running]) running.stop();
+  }
+
+  /** How many loops are running. */
+  get size(): number {
+    return this.running.size;
+  }
 }
 
 /** Checks a schedule given in options: at least one delay, each a positive whole number of milliseconds. */

@@ -1,5 +1,5 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { invalidInput } from './errors.js';
+import { phoneParser } from './phone-library.js';
 import { cleanText } from './text-hygiene.js';
 import { FLOWS, type EncounterLocation, type Flow, type Officer } from './types.js';
 
@@ -24,7 +24,7 @@ const WARRANT_CARD_NUMBER = /^[A-Za-z0-9][A-Za-z0-9-]{2,19}$/;
 export function parseE164(value: unknown, field: string): string {
   const trimmed = cleanText(value, field, { min: 1, max: 64 });
   if (!trimmed.startsWith('+')) throw invalidInput(`${field} must be an international phone number starting with +`, { field });
-  const parsed = parsePhoneNumberFromString(trimmed);
+  const parsed = phoneParser()(trimmed);
   if (!parsed || !parsed.isValid()) throw invalidInput(`${field} is not a valid phone number`, { field });
   return parsed.number;
 }

@@ -86,6 +86,8 @@ export function testAdapter(options: TestAdapterOptions): void {
     const sleeps: number[] = [];
     const instance = await options.setup({ sleep: async (ms) => void sleeps.push(ms) });
     cleanups.push(() => instance.fake.close());
+    // As an app waits at boot: the tests below start from an adapter that has prepared what it prepares.
+    await instance.adapter.ready?.();
     const store = (options.createStore ?? memoryStore)();
     cleanups.push(() => store.close());
     const { adapter } = instance;

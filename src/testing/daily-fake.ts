@@ -1,6 +1,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { DailyJoinRefused, readDailyMeetingToken, signDailyJwt } from './daily/meeting-tokens.js';
 import { deliver, startFakeServer, type Delivery, type FakeResponse, type Fault, type RecordedRequest } from './fake-server.js';
 import type { LifecycleStep, ProviderFake, Tamper } from './provider-fake.js';
+
+export { DailyJoinRefused, type DailyJoinRefusalCode } from './daily/meeting-tokens.js';
 
 /** Settings for {@link startDailyFake}. */
 export interface DailyFakeOptions {
@@ -10,6 +13,8 @@ export interface DailyFakeOptions {
   webhookSecret?: string;
   /** Subdomain in room URLs (`https://<domain>.daily.co/<room>`). @default 'vcb-sandbox' */
   domain?: string;
+  /** The domain's `domain_id`, which every meeting token must carry. @default a random UUID */
+  domainId?: string;
   /** Unit of `X-Webhook-Timestamp`, which Daily's docs leave UNCONFIRMED. @default 'seconds' */
   webhookTimestampUnit?: 'seconds' | 'milliseconds';
   /** The fake's clock in epoch milliseconds. @default Date.now */
@@ -34,6 +39,8 @@ export interface DailyFake extends ProviderFake {
   baseUrl: string;
   /** The accepted API key. */
   apiKey: string;
+  /** The domain's `domain_id`, as `GET /v1/` answers it. */
+  domainId: string;
   /** The webhook signing secret (base64) the fake signs with now. */
   readonly webhookSecret: string;
   /** As after the webhook's `hmac` is changed at Daily: from now on deliveries are signed with `secret`, which is returned. */
@@ -46,6 +53,12 @@ export interface DailyFake extends ProviderFake {
   rooms(): FakeDailyRoom[];
   /** Delays every answer by this many milliseconds. */
   setLatency(ms: number): void;
+  /**
+   * Someone opens a room with a meeting token, as daily-js would: the token is checked as Daily checks
+   * it (signed with the active API key, this domain, this room, not expired), then the holder joins and
+   * the webhooks that produces are sent. Throws {@link DailyJoinRefused} when Daily would refuse.
+   */
+  joinWithToken(room: string, token: string, options?: { tamper?: Tamper }): Promise<Delivery[]>;
   /** Signs and sends any Daily event, e.g. one this SDK ignores. */
   send(type: string, payload: Record<string, unknown>, options?: { tamper?: Tamper }): Promise<Delivery>;
 }
@@ -95,6 +108,7 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
   let acceptedKey = apiKey;
   let webhookSecret = options.webhookSecret ?? randomBytes(32).toString('base64');
   const domain = options.domain ?? 'vcb-sandbox';
+  const domainId = options.domainId ?? randomUUID();
   const now = options.now ?? Date.now;
   const rooms = new Map<string, FakeDailyRoom>();
   const tokens = new Map<string, { owner: boolean; user_id: string; user_name: string }[]>();
@@ -113,6 +127,9 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
     if (auth === undefined) return error(400, 'authorization-header-error', 'missing Authorization header');
     if (auth !== `Bearer ${acceptedKey}`) return error(401, 'authentication-error', 'bad API key');
     const roomPath = /^\/v1\/rooms\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && (request.path === '/v1/' || request.path === '/v1')) {
+      return { status: 200, body: { domain_name: domain, domain_id: domainId, config: {} } };
+    }
     if (request.method === 'POST' && request.path === '/v1/rooms') return createRoom(request.body);
     if (request.method === 'GET' && request.path === '/v1/rooms') return listRooms(request.query);
     if (request.method === 'POST' && request.path === '/v1/meeting-tokens') return createToken(request.body);
@@ -183,8 +200,8 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
       user_name: String(properties.user_name ?? 'guest'),
     };
     tokens.set(room, [...(tokens.get(room) ?? []), holder]);
-    const claims = { r: room, o: holder.owner, ud: holder.user_id, u: holder.user_name, exp: properties.exp, iat: seconds(), d: domain };
-    return { status: 200, body: { token: jwt(claims, apiKey) } };
+    const claims = { r: room, o: holder.owner, ud: holder.user_id, u: holder.user_name, exp: properties.exp, iat: seconds(), d: domainId };
+    return { status: 200, body: { token: signDailyJwt(claims, acceptedKey) } };
   }
 
   // Daily's times are Unix seconds; a millisecond value here is the commonest unit mistake.
@@ -219,7 +236,22 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
     return meetings.get(room);
   }
 
-  async function join(room: string, owner: boolean, tamper?: Tamper): Promise<Delivery[]> {
+  // A holder named by an earlier token for this room, as the person who opened it with that token.
+  function join(room: string, owner: boolean, tamper?: Tamper): Promise<Delivery[]> {
+    const holder = (tokens.get(room) ?? []).find((t) => t.owner === owner) ?? { owner, user_id: randomUUID(), user_name: 'guest' };
+    return enter(room, holder, tamper);
+  }
+
+  async function joinWithToken(room: string, token: string, joinOptions: { tamper?: Tamper } = {}): Promise<Delivery[]> {
+    const holder = readDailyMeetingToken(token, { apiKey: acceptedKey, domainId, seconds: seconds() });
+    if (holder.room !== room) throw new DailyJoinRefused('WRONG_ROOM', `the meeting token is for room ${holder.room}, not ${room}`);
+    if (!liveRoom(room)) throw new DailyJoinRefused('NO_SUCH_ROOM', `room ${room} does not exist or has expired`);
+    const entrant = { owner: holder.owner, user_id: holder.userId ?? randomUUID(), user_name: holder.userName ?? 'guest' };
+    tokens.set(room, [...(tokens.get(room) ?? []), entrant]);
+    return enter(room, entrant, joinOptions.tamper);
+  }
+
+  async function enter(room: string, holder: { owner: boolean; user_id: string; user_name: string }, tamper?: Tamper): Promise<Delivery[]> {
     const deliveries: Delivery[] = [];
     let meeting = meetingOf(room);
     if (!meeting) {
@@ -227,7 +259,6 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
       meetings.set(room, meeting);
       deliveries.push(await send('meeting.started', { room, meeting_id: meeting.meeting_id, start_ts: meeting.start_ts }, { tamper }));
     }
-    const holder = (tokens.get(room) ?? []).find((t) => t.owner === owner) ?? { owner, user_id: randomUUID(), user_name: 'guest' };
     const participant: Participant = { session_id: randomUUID(), ...holder, joined_at: seconds() };
     meeting.participants.set(participant.session_id, participant);
     deliveries.push(await send('participant.joined', { room, ...participant, will_eject_at: null, permissions: {} }, { tamper }));
@@ -246,6 +277,7 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
   return {
     baseUrl: `${server.origin}/v1`,
     apiKey,
+    domainId,
     get webhookSecret() {
       return webhookSecret;
     },
@@ -261,6 +293,7 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
       server.injectFault(operation === 'create' ? { ...fault, method: 'POST', path: /^\/v1\/rooms$/ } : { ...fault, method: 'DELETE', path: /^\/v1\/rooms\// });
     },
     send,
+    joinWithToken,
     deliverWebhooksTo(url) {
       webhookUrl = url;
     },
@@ -302,12 +335,6 @@ export async function startDailyFake(options: DailyFakeOptions = {}): Promise<Da
 
 function error(status: number, code: string, info: string): FakeResponse {
   return { status, body: { error: code, info } };
-}
-
-function jwt(claims: Record<string, unknown>, key: string): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
-  return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
 }
 
 // The fake's own rendering of Daily's scheme (PROVIDERS.md §2.3), so the adapter's verifier is checked against it.

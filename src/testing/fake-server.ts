@@ -15,6 +15,10 @@ export interface RecordedRequest {
   rawBody: string;
   /** Body parsed as JSON or form data when it is either; otherwise undefined. */
   body: unknown;
+  /** Where its arrival falls among every arrival and answer of this fake (1, 2, …), to tell concurrent requests from sequential ones. */
+  receivedTick: number;
+  /** The same count when its answer was written; undefined while it is pending. */
+  answeredTick?: number;
 }
 
 /** What a fake answers. */
@@ -75,6 +79,7 @@ export async function startFakeServer(
   const requests: RecordedRequest[] = [];
   const faults: (Fault & { remaining: number })[] = [];
   let latencyMs = options.latencyMs ?? 0;
+  let tick = 0;
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -89,6 +94,7 @@ export async function startFakeServer(
         headers: req.headers,
         rawBody,
         body: parseBody(rawBody, req.headers['content-type']),
+        receivedTick: (tick += 1),
       };
       requests.push(recorded);
       const respond = async (): Promise<FakeResponse> => {
@@ -97,10 +103,11 @@ export async function startFakeServer(
         if (fault) return { status: fault.status, headers: fault.headers, body: fault.body ?? options.errorBody(fault.status) };
         return handle(recorded);
       };
-      respond().then(
-        (response) => write(res, response),
-        (error: unknown) => write(res, { status: 500, body: { error: 'fake-internal-error', info: String(error) } }),
-      );
+      const answer = (response: FakeResponse) => {
+        recorded.answeredTick = tick += 1;
+        write(res, response);
+      };
+      respond().then(answer, (error: unknown) => answer({ status: 500, body: { error: 'fake-internal-error', info: String(error) } }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -121,6 +128,11 @@ export async function startFakeServer(
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** Whether two requests were in flight at the fake at once: each arrived before the other was answered. */
+export function wereConcurrent(a: RecordedRequest, b: RecordedRequest): boolean {
+  return a.answeredTick !== undefined && b.answeredTick !== undefined && a.receivedTick < b.answeredTick && b.receivedTick < a.answeredTick;
 }
 
 /** Result of delivering a webhook to the bridge. */

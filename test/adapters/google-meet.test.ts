@@ -149,6 +149,25 @@ describe('google-meet lifecycle from conferenceRecords', () => {
 });
 
 describe('google-meet access tokens', () => {
+  it('are fetched when the adapter is made, so a create is one request sent after the token came', async () => {
+    const { fake, adapter, tokenRequests } = await open();
+    await adapter.ready!();
+    expect(tokenRequests()).toBe(1);
+    const [token] = fake.requests;
+    await adapter.createCall(request(fake.deviceUser));
+    expect(fake.requests.map((r) => r.path)).toEqual(['/token', '/v2/spaces']);
+    expect(fake.requests[1]!.receivedTick).toBeGreaterThan(token!.answeredTick!);
+  });
+
+  it('mark a client refused at start as a dead credential before any call', async () => {
+    const fake = await startGoogleMeetFake();
+    fakes.push(fake);
+    const adapter = googleMeet({ clientId: fake.clientId, clientSecret: 'wrong', refreshToken: fake.refreshToken, tokenUrl: fake.tokenUrl, rootUrl: fake.rootUrl });
+    await adapter.ready!();
+    expect(await adapter.health()).toMatchObject({ ok: false, credentialsInvalid: true });
+    expect(fake.requests.filter((r) => r.path.startsWith('/v2/'))).toEqual([]);
+  });
+
   it('refreshes once and retries when Meet refuses a token the client still thought valid', async () => {
     const { fake, adapter, tokenRequests, apiRequests } = await open();
     const { providerCallId } = await adapter.createCall(request(fake.deviceUser));
@@ -320,14 +339,15 @@ describe('google-meet configuration', () => {
     expect(googleMeet({ access: 'browser' }).capabilities.access).toBe('browser');
   });
 
-  it('loads @googleapis/meet only when the built adapter is first used', () => {
+  // With its token kept fresh (the default) the adapter loads the client when it is made, to fetch the token.
+  it('loads @googleapis/meet only when the built adapter is first used, when it does not fetch its token at start', () => {
     const root = new URL('../..', import.meta.url).pathname;
     const dir = mkdtempSync(join(tmpdir(), 'vcb-meet-imports-'));
     const log = join(dir, 'imports.log');
     const script = [
       "import { appendFileSync } from 'node:fs';",
       "const { googleMeet } = await import('verification-call-bridge/adapters/google-meet');",
-      "const adapter = googleMeet({ clientId: 'a', clientSecret: 'b', refreshToken: 'c' });",
+      "const adapter = googleMeet({ clientId: 'a', clientSecret: 'b', refreshToken: 'c', keepTokenFresh: false });",
       "appendFileSync(process.env.VCB_IMPORT_LOG, 'MARK\\n');",
       'await adapter.health();',
     ].join('\n');

@@ -78,11 +78,13 @@ describe('teams adapter requests', () => {
     await expect(adapter.endCall({ verificationId: 'vrf_2', providerCallId: 'never-created' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
-  it('refuses a device handle that is not an Entra object id, before any request', async () => {
+  it('refuses a device handle that is not an Entra object id, before any Graph request', async () => {
     const fake = await fakeTeams();
     const request = { ...requestFor(fake), device: { id: 'dev', handle: 'ops-device@force.example' } };
-    await expect(adapterFor(fake).createCall(request)).rejects.toMatchObject({ code: 'INVALID_CONFIG', provider: 'teams' });
-    expect(fake.requests).toEqual([]);
+    const adapter = adapterFor(fake);
+    await adapter.ready!();
+    await expect(adapter.createCall(request)).rejects.toMatchObject({ code: 'INVALID_CONFIG', provider: 'teams' });
+    expect(fake.requests.filter((r) => r.path.startsWith('/v1.0/'))).toEqual([]);
   });
 
   it('reports a user outside the application access policy as a refusal, with Graph\'s answer kept', async () => {
@@ -101,6 +103,24 @@ describe('teams adapter requests', () => {
 });
 
 describe('teams access token', () => {
+  it('is asked for when the adapter is made, so a create is one Graph request sent after the token came', async () => {
+    const fake = await fakeTeams();
+    const adapter = adapterFor(fake);
+    await adapter.ready!();
+    const [token] = fake.requests;
+    expect(token).toMatchObject({ method: 'POST', path: `/${fake.tenantId}/oauth2/v2.0/token`, answeredTick: expect.any(Number) });
+    await adapter.createCall(requestFor(fake));
+    expect(fake.requests.map((r) => r.path)).toEqual([`/${fake.tenantId}/oauth2/v2.0/token`, `/v1.0/users/${fake.userId}/onlineMeetings`]);
+    expect(fake.requests[1]!.receivedTick).toBeGreaterThan(token!.answeredTick!);
+  });
+
+  it('marks a secret refused at start as a dead credential before any call', async () => {
+    const fake = await fakeTeams();
+    const adapter = adapterFor(fake, { clientSecret: 'not-the-secret' });
+    await adapter.ready!();
+    expect(await adapter.health()).toMatchObject({ ok: false, credentialsInvalid: true });
+  });
+
   it('caches the token, and refreshes it shortly before expiry with one refresh in flight', async () => {
     let clock = Date.parse('2029-06-01T12:00:00.000Z');
     const now = () => clock;

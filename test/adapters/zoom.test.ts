@@ -47,6 +47,32 @@ function request(clock: { ms: number }, handle = 'ops-device@vcb-sandbox.invalid
 const calls = (f: ZoomFake) => f.requests.map((r) => `${r.method} ${r.path}`);
 
 describe('zoom meetings: create', () => {
+  it('asks for its token when it is made, so a create is one request sent after the token came', async () => {
+    const { fake, adapter, clock } = await setup();
+    await adapter.ready!();
+    const [token] = fake.requests;
+    expect(token).toMatchObject({ method: 'POST', path: '/oauth/token', answeredTick: expect.any(Number) });
+    await adapter.createCall(request(clock));
+    expect(calls(fake)).toEqual(['POST /oauth/token', `POST /v2/users/${encodeURIComponent(fake.host.email)}/meetings`]);
+    expect(fake.requests[1]!.receivedTick).toBeGreaterThan(token!.answeredTick!);
+  });
+
+  it('knows a refused client is dead before any call, from the token asked for at start', async () => {
+    const { fake, adapter } = await setup({}, { clientSecret: 'not-the-secret' });
+    await adapter.ready!();
+    expect(await adapter.health()).toMatchObject({ ok: false, credentialsInvalid: true });
+    // health() itself asks once more (its once-a-minute re-check); no meeting was ever asked for.
+    expect(new Set(calls(fake))).toEqual(new Set(['POST /oauth/token']));
+  });
+
+  it('asks for nothing at start when told not to keep its token fresh', async () => {
+    const { fake, adapter, clock } = await setup({}, { keepTokenFresh: false });
+    await adapter.ready!();
+    expect(fake.requests).toEqual([]);
+    await adapter.createCall(request(clock));
+    expect(calls(fake)).toEqual(['POST /oauth/token', `POST /v2/users/${encodeURIComponent(fake.host.email)}/meetings`]);
+  });
+
   it('gets an S2S token with Basic auth and a form body, then creates a private meeting for the device user', async () => {
     const { fake, adapter, clock } = await setup();
     const created = await adapter.createCall(request(clock));

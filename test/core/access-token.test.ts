@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BridgeError } from '../../src/core/errors.js';
 import { createAccessTokenSource, createOAuthHttpClient } from '../../src/core/http/access-token.js';
 import { createHealthTracker } from '../../src/core/http/health-tracker.js';
@@ -59,7 +59,8 @@ beforeEach(() => {
   expiresIn = 3600;
 });
 
-function setup(clock = { ms: Date.UTC(2026, 10, 27, 12) }) {
+function setup(clock = { ms: Date.UTC(2026, 10, 27, 12) }, keepFresh = false) {
+  const health = createHealthTracker({ now: () => clock.ms });
   const tokenClient = createProviderHttpClient({
     provider: 'zoom',
     baseUrl,
@@ -77,8 +78,9 @@ function setup(clock = { ms: Date.UTC(2026, 10, 27, 12) }) {
       });
       return { accessToken: data.access_token, expiresInSeconds: data.expires_in };
     },
+    keepFresh,
+    onBackgroundOutcome: (error) => health.record(error),
   });
-  const health = createHealthTracker({ now: () => clock.ms });
   const api = createOAuthHttpClient({ provider: 'zoom', baseUrl, tokens, health, sleep: async () => undefined });
   return { api, health, clock, tokens };
 }
@@ -164,5 +166,42 @@ describe('OAuth access tokens', () => {
     await expect(tokens.token()).rejects.toMatchObject({ code: 'PROVIDER_REJECTED' });
     const noLifetime = createAccessTokenSource({ provider: 'teams', issue: async () => ({ accessToken: 'x', expiresInSeconds: Number.NaN }) });
     await expect(noLifetime.token()).rejects.toMatchObject({ code: 'PROVIDER_REJECTED' });
+  });
+});
+
+describe('OAuth access tokens kept fresh', () => {
+  it('fetches a token as soon as the source is made, so the first request sends no token request', async () => {
+    const { api, tokens } = setup(undefined, true);
+    await tokens.ready();
+    expect(issued).toBe(1);
+    expect((await api.request<{ token: string }>({ method: 'GET', path: '/me' })).data.token).toBe('t1');
+    expect(tokenBodies).toHaveLength(1);
+  });
+
+  it('fetches the next token in the background before the cached one would be refreshed in line', async () => {
+    const clock = { ms: Date.UTC(2026, 10, 27, 12) };
+    // Two seconds of life: refreshed in line after one second, fetched ahead after half of that.
+    expiresIn = 2;
+    const { api, tokens } = setup(clock, true);
+    await tokens.ready();
+    // The next token lives an hour, so this test leaves no fetch behind it.
+    expiresIn = 3600;
+    await vi.waitFor(() => expect(issued).toBe(2), { timeout: 10_000, interval: 20 });
+    clock.ms += 1_500;
+    expect((await api.request<{ token: string }>({ method: 'GET', path: '/me' })).data.token).toBe('t2');
+    expect(issued).toBe(2);
+  });
+
+  it('marks the credential dead when the token endpoint refuses the fetch made at start, and ready() still resolves', async () => {
+    tokenAnswer = { status: 400, body: { error: 'invalid_client' } };
+    const { health, tokens } = setup(undefined, true);
+    await expect(tokens.ready()).resolves.toBeUndefined();
+    expect(health.status()).toMatchObject({ ok: false, credentialsInvalid: true });
+  });
+
+  it('fetches nothing ahead unless asked to', async () => {
+    const { tokens } = setup();
+    await tokens.ready();
+    expect(issued).toBe(0);
   });
 });

@@ -20,6 +20,13 @@ export interface AccessTokenSourceOptions {
   refreshBeforeMs?: number;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Keep a token ready, so no request waits for the token endpoint: ask for one as soon as the source
+   * is made, and again in the background a while before each would be refreshed in line. @default false
+   */
+  keepFresh?: boolean;
+  /** Told of the outcome of each fetch the source made on its own, which no request will report. */
+  onBackgroundOutcome?: (error: BridgeError | undefined) => void;
 }
 
 /** A cached OAuth access token, refreshed before it lapses. */
@@ -28,8 +35,12 @@ export interface AccessTokenSource {
   token(): Promise<string>;
   /** Drops `token` if it is still the cached one, because the provider refused it. */
   expire(token: string): void;
+  /** Resolves when the fetch begun at creation (with `keepFresh`) has settled; never rejects. */
+  ready(): Promise<void>;
 }
 
+// setTimeout's longest delay (about 24.8 days); a longer one would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 // RFC 6749 §5.2: these errors mean the client or grant itself is bad; retrying cannot help.
 const DEAD_CREDENTIAL_ERRORS = ['invalid_client', 'invalid_grant', 'unauthorized_client'];
 
@@ -43,6 +54,7 @@ export function createAccessTokenSource(options: AccessTokenSourceOptions): Acce
   const refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
   let cached: { value: string; refreshAtMs: number } | undefined;
   let inFlight: Promise<string> | undefined;
+  let ahead: NodeJS.Timeout | undefined;
 
   async function refresh(): Promise<string> {
     let issued: IssuedAccessToken;
@@ -55,23 +67,50 @@ export function createAccessTokenSource(options: AccessTokenSourceOptions): Acce
       throw new BridgeError('PROVIDER_REJECTED', `${options.provider} token endpoint returned no usable token`, { provider: options.provider });
     }
     const lifetimeMs = issued.expiresInSeconds * 1000;
-    cached = { value: issued.accessToken, refreshAtMs: now() + Math.max(lifetimeMs - refreshBeforeMs, lifetimeMs / 2) };
+    const refreshInMs = Math.max(lifetimeMs - refreshBeforeMs, lifetimeMs / 2);
+    cached = { value: issued.accessToken, refreshAtMs: now() + refreshInMs };
+    if (options.keepFresh) fetchAheadIn(Math.max(refreshInMs - refreshBeforeMs, refreshInMs / 2));
     return issued.accessToken;
   }
+
+  function shared(): Promise<string> {
+    inFlight ??= refresh().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  // The cached token stays in use until the new one comes; if none comes, requests refresh in line as before.
+  function fetchAhead(): Promise<void> {
+    if (inFlight) return inFlight.then(noop, noop);
+    return shared().then(
+      () => options.onBackgroundOutcome?.(undefined),
+      (error: unknown) => options.onBackgroundOutcome?.(BridgeError.isInstance(error) ? error : undefined),
+    );
+  }
+
+  // Unref'd: a token kept fresh must not keep the process alive.
+  function fetchAheadIn(delayMs: number): void {
+    clearTimeout(ahead);
+    ahead = setTimeout(() => void fetchAhead(), Math.min(delayMs, MAX_TIMER_MS));
+    ahead.unref();
+  }
+
+  const started = options.keepFresh ? fetchAhead() : Promise.resolve();
 
   return {
     token() {
       if (cached && now() < cached.refreshAtMs) return Promise.resolve(cached.value);
-      inFlight ??= refresh().finally(() => {
-        inFlight = undefined;
-      });
-      return inFlight;
+      return shared();
     },
     expire(token) {
       if (cached?.value === token) cached = undefined;
     },
+    ready: () => started,
   };
 }
+
+function noop(): void {}
 
 /** Settings for {@link createOAuthHttpClient}: the SDK's HTTP rules, with a bearer token from `tokens`. */
 export interface OAuthHttpOptions extends Omit<ProviderHttpOptions, 'headers' | 'onOutcome'> {
