@@ -3,31 +3,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { POSTGRES_URL } from './pg-log.mjs';
 
-/** The server the lines run against: the test suite's, unless the bench is given its own. */
-export const POSTGRES_URL = process.env.VCB_BENCH_POSTGRES_URL ?? process.env.VCB_TEST_POSTGRES_URL;
 // The built store, or another build of it (say, of main) to compare with: VCB_BENCH_DIST=/path/to/dist.
 const DIST = process.env.VCB_BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url));
 const STORE = new URL(`file://${DIST}/stores/postgres.js`).href;
 const WRITER = fileURLToPath(new URL('./postgres-writer.mjs', import.meta.url));
-
-/** Why the PostgreSQL lines cannot run here, or undefined when a server answers. */
-export async function postgresUnavailable() {
-  if (!POSTGRES_URL) return 'skipped: set VCB_TEST_POSTGRES_URL (or VCB_BENCH_POSTGRES_URL) to a PostgreSQL server';
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    // The connection string is not printed: it may hold a password.
-    return `skipped: the PostgreSQL server in VCB_TEST_POSTGRES_URL does not answer (${error.code ?? error.message})`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Runs `work` on a schema of its own, dropped afterwards. */
 export async function inFreshSchema(label, work) {
@@ -140,25 +121,3 @@ async function sql(text) {
   }
 }
 
-/**
- * Lets a line run by itself (`node bench/lines/<name>.mjs [rounds]`) until the harness that finds the lines
- * lands: each round's ours, baseline and ratio, then the median ratio against the target.
- */
-export async function runAlone(moduleUrl, line) {
-  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
-  if (line.skip) {
-    console.log(`${line.name}: ${line.skip}`);
-    return;
-  }
-  const rounds = Number(process.argv[2] ?? 3);
-  for (const size of line.sizes ?? [null]) {
-    const ratios = [];
-    for (let round = 0; round < rounds; round += 1) {
-      const { ours, baseline, detail } = await line.measure({ size, round });
-      ratios.push(ours / baseline);
-      console.log(`${line.name}${size === null ? '' : ` @${size}`} round ${round}: ${(ours / baseline).toFixed(3)} (${detail})`);
-    }
-    const median = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
-    console.log(`${line.name}${size === null ? '' : ` @${size}`}: median ${median.toFixed(3)}, target ${line.target}: ${median <= line.target ? 'ok' : 'MISSED'}`);
-  }
-}

@@ -1,17 +1,17 @@
 /** One line of `npm run bench`: a ratio of our cost against a baseline measured in the same run. */
-import { inFreshSchema, postgresUnavailable, rawInserts, runAlone, storeAppends } from '../postgres-appends.mjs';
+import { runIfMain } from '../alone.mjs';
+import { postgresUnavailable } from '../pg-log.mjs';
+import { inFreshSchema, rawInserts, storeAppends } from '../postgres-appends.mjs';
 
 const CLIENTS = 8;
 const APPENDS = 1_600;
-const skip = await postgresUnavailable();
 
 const line = {
   name: 'pg-group',
   target: 1.25,
   why: `group commit on PostgreSQL: ${CLIENTS} callers appending to one store (entry, tree edge, checks, all durable) must take at most 1.25× the time ${CLIENTS} connections take to insert the same rows into a table of the log's shape, each INSERT its own commit (≥ 0.8× the raw rate)`,
-  ...(skip ? { skip } : {}),
+  skip: await postgresUnavailable(),
   async measure({ round = 0 } = {}) {
-    if (skip) throw new Error(skip);
     // The two run in turn, each first in every other round, so a neighbour's burst does not always land on the same one.
     const ours = () => inFreshSchema('group', (schema) => storeAppends(schema, APPENDS, CLIENTS));
     const baseline = () => inFreshSchema('raw', (schema) => rawInserts(schema, APPENDS, CLIENTS));
@@ -21,4 +21,4 @@ const line = {
 };
 
 export default line;
-await runAlone(import.meta.url, line);
+await runIfMain(import.meta.url, line);
