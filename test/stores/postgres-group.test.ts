@@ -28,7 +28,9 @@ function watchAppendStatements(pool: pg.Pool, onAnswer: (seen: StatementSeen) =>
       const [config] = args as [{ text?: unknown; values?: unknown[] }];
       const callback = args.findIndex((arg) => typeof arg === 'function');
       if (typeof config?.text !== 'string' || !config.text.includes('.audit_entries (idx') || callback < 0) return query(...args);
-      const indexes = (JSON.parse(config.values![4] as string) as { idx: number }[]).map((row) => row.idx);
+      // The entries go as one JSON parameter of rows, each with its index.
+      const entries = config.values!.find((value) => typeof value === 'string' && value.startsWith('[{"idx":')) as string;
+      const indexes = (JSON.parse(entries) as { idx: number }[]).map((row) => row.idx);
       const done = args[callback] as (error: unknown, result?: pg.QueryResult) => void;
       const injected = fail?.();
       if (injected) {
@@ -225,10 +227,11 @@ describePostgres('postgres group commit', (url) => {
       const set = { reference: 'REF-X', referenceExpiresAtMs: T0 + 600_000, state: 'requested' as const, expiresAtMs: T0 + 600_000, owner: 'server' };
       const held = await holdEdgeRow(schema);
       // Both read "no holder" and take their snapshots before either can lock the edge row.
-      const opens = [a, b].map((s, i) => s.append(input(10 + i, { verificationId: `ver-${i}` }), T0, { call: { expectedVersion: null, set } }));
+      // Settled as they end, so a refusal that comes while the lock is being released is already listened for.
+      const opens = Promise.allSettled([a, b].map((s, i) => s.append(input(10 + i, { verificationId: `ver-${i}` }), T0, { call: { expectedVersion: null, set } })));
       await sleep(300);
       await held.release();
-      const outcomes = await Promise.allSettled(opens);
+      const outcomes = await opens;
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(['REFERENCE_TAKEN']);
       expect(await a.listLiveCalls()).toHaveLength(1);
@@ -239,6 +242,7 @@ describePostgres('postgres group commit', (url) => {
       const first = await a.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: 1_000, nowMs: T0 });
       const held = await holdEdgeRow(schema);
       const fenced = a.append(input(20), T0, { fence: { deviceId: 'ops-1', epoch: first!.epoch } });
+      fenced.catch(() => undefined); // listened for now; checked below
       await sleep(300);
       // The lease lapses and another server takes it while the fenced write waits, its snapshot taken.
       expect((await b.acquireLease({ deviceId: 'ops-1', holder: 'ver-b', ttlMs: 60_000, nowMs: T0 + 2_000 }))?.epoch).toBe(first!.epoch + 1);

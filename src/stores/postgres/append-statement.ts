@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { CallRecord, EntryColumns } from '../../index.js';
 import { CALL_COLUMNS, callFromRow, type PgCallRow } from './calls.js';
@@ -68,7 +67,7 @@ export const eventKey = (provider: string, providerEventId: string): string => `
 /** The key a reference's holder is known by in {@link BatchFacts}. */
 export const holderKey = (reference: string, opener: string): string => `${reference}\0${opener}`;
 
-/** The batch statement and the call-facts read of one schema, named so each connection plans them once. */
+/** The batch statement and the call-facts read of one schema. */
 export interface AppendStatements {
   /** Runs one batch as one autocommit statement: every write, or none and the facts. */
   run(pool: Pool, assumptions: BatchAssumptions, writes: BatchWrites): Promise<BatchResult>;
@@ -92,59 +91,94 @@ const CALL_TYPES = `verification_id text, reference text, reference_expires_at_m
  * edge that one will leave: its snapshot may lack that batch alone, whose effects its plan counts. A batch
  * that finds its assumptions stale writes nothing, returns the facts, and commits without waiting for the disk.
  */
-function batchSql(t: Tables): string {
+function batchStatement(t: Tables, assumed: BatchAssumptions, writes: BatchWrites): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const param = (value: unknown, type: string) => `$${values.push(value)}::${type}`;
   const callColumns = CALL_COLUMNS.join(', ');
-  return `WITH
-latest AS MATERIALIZED (SELECT size, hashes, last_at FROM ${t.edge} WHERE id = 1 FOR UPDATE),
-tail AS MATERIALIZED (SELECT idx, at, tree_root FROM ${t.entries} ORDER BY idx DESC LIMIT 1),
-new_entries AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($5::jsonb) AS r(${ENTRY_TYPES})),
-fences AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($6::jsonb) AS f(device_id text, epoch bigint)),
--- Locked only once the edge row is (the scalar subquery runs first), so two batches never lock in opposite orders.
-epochs AS MATERIALIZED (SELECT device_id, epoch FROM ${t.leases}
-  WHERE device_id IN (SELECT device_id FROM fences) AND (SELECT count(*) FROM latest) >= 0 FOR SHARE),
-call_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($7::jsonb) AS k(verification_id text, version bigint)),
-holder_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($8::jsonb) AS k(reference text, opener text, holder text, version bigint)),
-holders AS MATERIALIZED (SELECT k.reference, k.opener, h.* FROM holder_keys k CROSS JOIN LATERAL (${holderOf(t)}) h),
--- One probe of the unique index per new event (LIMIT 1 keeps the planner from hashing the whole log).
-present AS MATERIALIZED (SELECT n.provider, n.provider_event_id FROM new_entries n CROSS JOIN LATERAL (SELECT 1 FROM ${t.entries} e
+  // Only the parts a batch uses are sent, so the server plans (every time: statements are unnamed) no more than it needs.
+  const reads = [`latest AS MATERIALIZED (SELECT size, hashes, last_at FROM ${t.edge} WHERE id = 1 FOR UPDATE)`];
+  const checks = [
+    `(SELECT size FROM latest) IS NOT DISTINCT FROM ${param(assumed.edge?.size ?? null, 'bigint')}`,
+    `(SELECT hashes FROM latest) IS NOT DISTINCT FROM ${param(assumed.edge && Buffer.from(assumed.edge.hashes), 'bytea')}`,
+  ];
+  const facts = [`'edge', (SELECT json_build_object('size', size, 'hashes', encode(hashes, 'hex'), 'lastAt', last_at) FROM latest)`];
+  if (assumed.checkTail) {
+    reads.push(`tail AS MATERIALIZED (SELECT idx, at, tree_root FROM ${t.entries} ORDER BY idx DESC LIMIT 1)`);
+    checks.push(
+      `(SELECT idx FROM tail) IS NOT DISTINCT FROM ${param(assumed.lastIndex, 'bigint')}`,
+      `(SELECT tree_root FROM tail) IS NOT DISTINCT FROM ${param(assumed.lastRoot && Buffer.from(assumed.lastRoot), 'bytea')}`,
+      `coalesce((SELECT at FROM tail) COLLATE "C" <= ${param(assumed.firstAt, 'text')}, true)`,
+    );
+    facts.push(`'tail', (SELECT json_build_object('index', idx, 'at', at, 'root', encode(tree_root, 'hex')) FROM tail)`);
+  }
+  reads.push(`new_entries AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(${param(JSON.stringify(writes.entries), 'jsonb')}) AS r(${ENTRY_TYPES}))`);
+  if (writes.entries.some((entry) => entry.provider_event_id !== null)) {
+    // One probe of the unique index per new event (LIMIT 1 keeps the planner from hashing the whole log).
+    reads.push(`present AS MATERIALIZED (SELECT n.provider, n.provider_event_id FROM new_entries n CROSS JOIN LATERAL (SELECT 1 FROM ${t.entries} e
   WHERE e.provider = n.provider AND e.provider_event_id = n.provider_event_id AND e.provider_event_id IS NOT NULL LIMIT 1) hit
-  WHERE n.provider_event_id IS NOT NULL),
-guard AS MATERIALIZED (SELECT
-  (SELECT size FROM latest) IS NOT DISTINCT FROM $1::bigint AND (SELECT hashes FROM latest) IS NOT DISTINCT FROM $14::bytea
-  AND (NOT $15::boolean OR ((SELECT idx FROM tail) IS NOT DISTINCT FROM $2::bigint
-    AND (SELECT tree_root FROM tail) IS NOT DISTINCT FROM $3::bytea
-    AND coalesce((SELECT at FROM tail) COLLATE "C" <= $4::text, true)))
-  AND NOT EXISTS (SELECT 1 FROM present)
-  AND NOT EXISTS (SELECT 1 FROM fences f LEFT JOIN epochs e USING (device_id) WHERE e.epoch IS DISTINCT FROM f.epoch)
-  AND NOT EXISTS (SELECT 1 FROM call_keys k LEFT JOIN ${t.calls} c USING (verification_id) WHERE c.version IS DISTINCT FROM k.version)
-  AND NOT EXISTS (SELECT 1 FROM holder_keys k LEFT JOIN holders h USING (reference, opener)
-    WHERE h.verification_id IS DISTINCT FROM k.holder OR h.version IS DISTINCT FROM k.version) AS ok),
-edge_write AS (INSERT INTO ${t.edge} (id, size, hashes, last_at) SELECT 1, $9::bigint, $10::bytea, $11::text FROM guard WHERE ok
-  ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes, last_at = excluded.last_at),
-entry_write AS (INSERT INTO ${t.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
+  WHERE n.provider_event_id IS NOT NULL)`);
+    checks.push('NOT EXISTS (SELECT 1 FROM present)');
+    facts.push(`'present', (SELECT json_agg(json_build_array(provider, provider_event_id)) FROM present)`);
+  }
+  if (assumed.fences.length > 0) {
+    reads.push(
+      `fences AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(${param(JSON.stringify(assumed.fences), 'jsonb')}) AS f(device_id text, epoch bigint))`,
+      // Locked only once the edge row is (the scalar subquery runs first), so two batches never lock in opposite orders.
+      `epochs AS MATERIALIZED (SELECT device_id, epoch FROM ${t.leases}
+  WHERE device_id IN (SELECT device_id FROM fences) AND (SELECT count(*) FROM latest) >= 0 FOR SHARE)`,
+    );
+    checks.push('NOT EXISTS (SELECT 1 FROM fences f LEFT JOIN epochs e USING (device_id) WHERE e.epoch IS DISTINCT FROM f.epoch)');
+    facts.push(`'epochs', (SELECT json_agg(json_build_array(device_id, epoch)) FROM epochs)`);
+  }
+  if (assumed.calls.length > 0) {
+    reads.push(`call_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(${param(JSON.stringify(assumed.calls), 'jsonb')}) AS k(verification_id text, version bigint))`);
+    checks.push(`NOT EXISTS (SELECT 1 FROM call_keys k LEFT JOIN ${t.calls} c USING (verification_id) WHERE c.version IS DISTINCT FROM k.version)`);
+    facts.push(`'calls', (SELECT json_agg(c) FROM (SELECT ${callColumns} FROM ${t.calls} WHERE verification_id IN (SELECT verification_id FROM call_keys)) c)`);
+  }
+  if (assumed.holders.length > 0) {
+    reads.push(
+      `holder_keys AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(${param(JSON.stringify(assumed.holders), 'jsonb')}) AS k(reference text, opener text, holder text, version bigint))`,
+      `holders AS MATERIALIZED (SELECT k.reference, k.opener, h.* FROM holder_keys k CROSS JOIN LATERAL (${holderOf(t)}) h)`,
+    );
+    checks.push(`NOT EXISTS (SELECT 1 FROM holder_keys k LEFT JOIN holders h USING (reference, opener)
+    WHERE h.verification_id IS DISTINCT FROM k.holder OR h.version IS DISTINCT FROM k.version)`);
+    facts.push(`'holders', (SELECT json_agg(h) FROM holders h)`);
+  }
+  const edge = writes.edge;
+  const written = [
+    `guard AS MATERIALIZED (SELECT ${checks.join('\n  AND ')} AS ok)`,
+    `edge_write AS (INSERT INTO ${t.edge} (id, size, hashes, last_at)
+  SELECT 1, ${param(edge.size, 'bigint')}, ${param(Buffer.from(edge.hashes), 'bytea')}, ${param(edge.lastAt, 'text')} FROM guard WHERE ok
+  ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes, last_at = excluded.last_at)`,
+    `entry_write AS (INSERT INTO ${t.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
   SELECT n.idx, n.verification_id, n.type, n.at, n.provider_at, n.source, n.provider, n.actor, n.provider_event_id, n.data,
-    decode(n.leaf_hash, 'hex'), decode(n.tree_root, 'hex') FROM new_entries n, guard WHERE guard.ok),
--- Subtrees replace, so after a truncation they follow the entries written since.
-subtree_write AS (INSERT INTO ${t.subtrees} (level, idx, hash) SELECT r.level, r.idx, decode(r.hash, 'hex')
-  FROM jsonb_to_recordset($16::jsonb) AS r(level integer, idx bigint, hash text), guard WHERE guard.ok
-  ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash),
-call_write AS (INSERT INTO ${t.calls} (${callColumns}, opened_idx) SELECT ${CALL_COLUMNS.map((c) => `r.${c}`).join(', ')}, r.opened_idx
-  FROM jsonb_to_recordset($12::jsonb) AS r(${CALL_TYPES}), guard WHERE guard.ok
-  ON CONFLICT (verification_id) DO UPDATE SET ${CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}),
-lease_release AS (UPDATE ${t.leases} l SET expires_at_ms = 0 FROM jsonb_to_recordset($13::jsonb) AS r(device_id text, holder text), guard
-  WHERE guard.ok AND l.device_id = r.device_id AND l.holder = r.holder AND l.epoch > 0 AND l.expires_at_ms > 0)
+    decode(n.leaf_hash, 'hex'), decode(n.tree_root, 'hex') FROM new_entries n, guard WHERE guard.ok)`,
+  ];
+  if (writes.subtrees.length > 0) {
+    // Subtrees replace, so after a truncation they follow the entries written since.
+    written.push(`subtree_write AS (INSERT INTO ${t.subtrees} (level, idx, hash) SELECT r.level, r.idx, decode(r.hash, 'hex')
+  FROM jsonb_to_recordset(${param(JSON.stringify(writes.subtrees), 'jsonb')}) AS r(level integer, idx bigint, hash text), guard WHERE guard.ok
+  ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash)`);
+  }
+  if (writes.calls.length > 0) {
+    written.push(`call_write AS (INSERT INTO ${t.calls} (${callColumns}, opened_idx) SELECT ${CALL_COLUMNS.map((c) => `r.${c}`).join(', ')}, r.opened_idx
+  FROM jsonb_to_recordset(${param(JSON.stringify(writes.calls), 'jsonb')}) AS r(${CALL_TYPES}), guard WHERE guard.ok
+  ON CONFLICT (verification_id) DO UPDATE SET ${CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')})`);
+  }
+  if (writes.releases.length > 0) {
+    written.push(`lease_release AS (UPDATE ${t.leases} l SET expires_at_ms = 0
+  FROM jsonb_to_recordset(${param(JSON.stringify(writes.releases), 'jsonb')}) AS r(device_id text, holder text), guard
+  WHERE guard.ok AND l.device_id = r.device_id AND l.holder = r.holder AND l.epoch > 0 AND l.expires_at_ms > 0)`);
+  }
+  const text = `WITH
+${[...reads, ...written].join(',\n')}
 SELECT ok,
   -- Every level but off flushes this server's WAL before COMMIT returns; a batch that wrote nothing need not wait.
   set_config('synchronous_commit', CASE WHEN NOT ok THEN 'off' WHEN current_setting('synchronous_commit') = 'off' THEN 'on'
     ELSE current_setting('synchronous_commit') END, true) AS commit_mode,
-  CASE WHEN ok THEN NULL ELSE json_build_object(
-    'edge', (SELECT json_build_object('size', size, 'hashes', encode(hashes, 'hex'), 'lastAt', last_at) FROM latest),
-    'tail', (SELECT json_build_object('index', idx, 'at', at, 'root', encode(tree_root, 'hex')) FROM tail),
-    'present', (SELECT json_agg(json_build_array(provider, provider_event_id)) FROM present),
-    'epochs', (SELECT json_agg(json_build_array(device_id, epoch)) FROM epochs),
-    'calls', (SELECT json_agg(c) FROM (SELECT ${callColumns} FROM ${t.calls} WHERE verification_id IN (SELECT verification_id FROM call_keys)) c),
-    'holders', (SELECT json_agg(h) FROM holders h)) END AS facts
+  CASE WHEN ok THEN NULL ELSE json_build_object(${facts.join(',\n    ')}) END AS facts
 FROM guard`;
+  return { text, values };
 }
 
 // The newest call of another verification holding reference `k.reference`: its columns but the reference, which is k's.
@@ -165,62 +199,39 @@ function callFactsSql(t: Tables): string {
 
 type HolderJson = PgCallRow & { reference: string; opener: string };
 
+// Each part is absent when the batch had nothing to check there.
 interface FactsJson {
-  edge: { size: number; hashes: string; lastAt: string | null } | null;
-  tail: { index: number; at: string; root: string } | null;
-  present: [string, string][] | null;
-  epochs: [string, number][] | null;
-  calls: PgCallRow[] | null;
-  holders: HolderJson[] | null;
+  edge?: { size: number; hashes: string; lastAt: string | null } | null;
+  tail?: { index: number; at: string; root: string } | null;
+  present?: [string, string][] | null;
+  epochs?: [string, number][] | null;
+  calls?: PgCallRow[] | null;
+  holders?: HolderJson[] | null;
 }
 
 /** The statements of one schema. */
 export function appendStatements(tables: Tables): AppendStatements {
-  const batch = named('vcb_append', batchSql(tables));
-  const facts = named('vcb_call_facts', callFactsSql(tables));
+  // Unnamed, as every statement of the store is: a named one would live on a server connection that a
+  // transaction pooler (PgBouncer) hands to another client at the next transaction.
+  const facts = callFactsSql(tables);
   return {
     async run(pool, assumptions, writes) {
-      const { rows } = await pool.query<{ ok: boolean; commit_mode: string; facts: FactsJson | null }>({
-        ...batch,
-        values: [
-          assumptions.edge?.size ?? null,
-          assumptions.lastIndex,
-          assumptions.lastRoot && Buffer.from(assumptions.lastRoot),
-          assumptions.firstAt,
-          JSON.stringify(writes.entries),
-          JSON.stringify(assumptions.fences),
-          JSON.stringify(assumptions.calls),
-          JSON.stringify(assumptions.holders),
-          writes.edge.size,
-          Buffer.from(writes.edge.hashes),
-          writes.edge.lastAt,
-          JSON.stringify(writes.calls),
-          JSON.stringify(writes.releases),
-          assumptions.edge && Buffer.from(assumptions.edge.hashes),
-          assumptions.checkTail,
-          JSON.stringify(writes.subtrees),
-        ],
-      });
+      const { rows } = await pool.query<{ ok: boolean; commit_mode: string; facts: FactsJson | null }>(batchStatement(tables, assumptions, writes));
       const row = rows[0]!;
       return row.ok ? { committed: true, commitMode: row.commit_mode } : { committed: false, facts: decodeFacts(row.facts!) };
     },
     async readCallFacts(pool, verificationIds, openings) {
       const calls = verificationIds.map((id) => ({ verification_id: id }));
-      const { rows } = await pool.query<Pick<FactsJson, 'calls' | 'holders'>>({ ...facts, values: [JSON.stringify(calls), JSON.stringify(openings)] });
+      const { rows } = await pool.query<Pick<FactsJson, 'calls' | 'holders'>>(facts, [JSON.stringify(calls), JSON.stringify(openings)]);
       return { calls: callMap(rows[0]!.calls), holders: holderMap(rows[0]!.holders) };
     },
   };
 }
 
-// A prepared statement's name must be unique per text on a connection and at most 63 bytes.
-function named(prefix: string, text: string): { name: string; text: string } {
-  return { name: `${prefix}_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
-}
-
 function decodeFacts(json: FactsJson): BatchFacts {
   return {
-    edge: json.edge && { size: Number(json.edge.size), hashes: Buffer.from(json.edge.hashes, 'hex'), lastAt: json.edge.lastAt },
-    tail: json.tail && { index: Number(json.tail.index), at: json.tail.at, root: Buffer.from(json.tail.root, 'hex') },
+    edge: json.edge ? { size: Number(json.edge.size), hashes: Buffer.from(json.edge.hashes, 'hex'), lastAt: json.edge.lastAt } : null,
+    tail: json.tail ? { index: Number(json.tail.index), at: json.tail.at, root: Buffer.from(json.tail.root, 'hex') } : null,
     present: (json.present ?? []).map(([provider, id]) => eventKey(provider, id)),
     epochs: new Map((json.epochs ?? []).map(([device, epoch]) => [device, Number(epoch)])),
     calls: callMap(json.calls),
@@ -228,10 +239,10 @@ function decodeFacts(json: FactsJson): BatchFacts {
   };
 }
 
-function callMap(rows: PgCallRow[] | null): Map<string, CallRecord> {
+function callMap(rows: PgCallRow[] | null | undefined): Map<string, CallRecord> {
   return new Map((rows ?? []).map((row) => [row.verification_id, callFromRow(row)]));
 }
 
-function holderMap(rows: HolderJson[] | null): Map<string, CallRecord> {
+function holderMap(rows: HolderJson[] | null | undefined): Map<string, CallRecord> {
   return new Map((rows ?? []).map((row) => [holderKey(row.reference, row.opener), callFromRow(row)]));
 }
