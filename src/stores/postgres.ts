@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import {
   assertEntryQuery,
   assertLeafHashRange,
@@ -8,25 +8,22 @@ import {
   assertLeaseFence,
   assertLeaseRequest,
   BridgeError,
-  checkLeaseFence,
-  entryColumns,
   MerkleFrontier,
-  sameHash,
-  prepareAppend,
   verifyStoredRowPages,
   type StoredRow,
-  type AppendOptions,
   type AuditEntry,
-  type AuditEntryInput,
   type BridgeStore,
   type EntryQuery,
-  type PreparedAppend,
 } from '../index.js';
+import { batchCommitter } from './postgres/append-batch.js';
+import { AppendQueue } from './postgres/append-queue.js';
+import { appendStatements } from './postgres/append-statement.js';
 import { postgresCalls } from './postgres/calls.js';
-import { inTransaction, openPool, storeError, type PoolSource } from './postgres/connection.js';
+import { openPool, storeError, type PoolSource } from './postgres/connection.js';
 import { postgresLeases, type LeaseClock, type PostgresLeases } from './postgres/leases.js';
+import { LogTail } from './postgres/log-tail.js';
 import { migrate } from './postgres/migrate.js';
-import { appendLockSql, decodePgRow, tablesIn, type PgEntryRow, type Tables } from './postgres/schema.js';
+import { decodePgRow, tablesIn, type PgEntryRow, type Tables } from './postgres/schema.js';
 
 export type { LeaseClock } from './postgres/leases.js';
 
@@ -51,12 +48,16 @@ export interface PostgresStoreOptions {
   leaseClock?: LeaseClock;
 }
 
+// Entries one statement carries at most; the rest of a burst goes in the next.
+const MAX_BATCH_APPENDS = 256;
+
 /**
  * The store for several app servers sharing one log: appends from any number of processes form one
- * Merkle tree, serialised by a transaction-level advisory lock (call rows are checked and written under
- * it, with the entry that changes them), and device leases are rows changed under `FOR UPDATE SKIP LOCKED`.
- * Nothing is held beyond a transaction, so it works behind PgBouncer in transaction mode. `pg` is loaded
- * at first use.
+ * Merkle tree. The appends a process has waiting go together in one autocommit statement (group
+ * commit), planned on the tail the process last saw and written only if it is still the tail; the
+ * statement locks the tree's edge row for no longer than it runs, and call rows change in it with the
+ * entries. Device leases are rows changed under `FOR UPDATE SKIP LOCKED`. Nothing is held beyond a
+ * transaction, so it works behind PgBouncer in transaction mode. `pg` is loaded at first use.
  */
 export default function postgresStore(options: PostgresStoreOptions = {}): BridgeStore {
   const source = poolSource(options);
@@ -68,8 +69,10 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
   }
   let opened: Promise<OpenedStore> | undefined;
   let closed = false;
-  // Trusted copy of the tree, brought up to date inside each append in case another process appended.
-  let frontier = new MerkleFrontier();
+  const appends = new AppendQueue(
+    batchCommitter(appendStatements(tables), new LogTail(tables), async () => (await open()).pool),
+    MAX_BATCH_APPENDS,
+  );
 
   function open(): Promise<OpenedStore> {
     opened ??= (async () => {
@@ -99,100 +102,13 @@ export default function postgresStore(options: PostgresStoreOptions = {}): Bridg
     }
   }
 
-  async function appendInTransaction(
-    client: PoolClient,
-    leases: PostgresLeases,
-    input: AuditEntryInput,
-    atMs: number,
-    { fence, call }: AppendOptions,
-  ): Promise<PreparedAppend> {
-    // Forcing synchronous_commit up only from `off`: every other level already flushes this server's WAL before COMMIT returns.
-    await client.query(`${appendLockSql(tables)}, CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', true) END`);
-    const last = (await client.query<{ idx: string; at: string }>(`SELECT idx, at FROM ${tables.entries} ORDER BY idx DESC LIMIT 1`)).rows[0];
-    const current = await syncFrontier(client, last === undefined ? 0 : Number(last.idx) + 1);
-    const prepared = prepareAppend(input, atMs, { lastAt: last?.at, frontier: current });
-    if (fence) checkLeaseFence(fence, await leases.latestEpochForWrite(client, fence.deviceId));
-    const columns = entryColumns(prepared.entry);
-    // The entry, the subtrees it completes and the tree's edge after it, in one statement: one round
-    // trip under the append lock. Subtrees replace, so after a truncation they follow the entries written since.
-    await client.query(
-      `WITH entry AS (
-         INSERT INTO ${tables.entries} (idx, verification_id, type, at, provider_at, source, provider, actor, provider_event_id, data, leaf_hash, tree_root)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ), subtrees AS (
-         INSERT INTO ${tables.subtrees} (level, idx, hash) SELECT * FROM unnest($14::integer[], $15::bigint[], $16::bytea[])
-         ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash
-       )
-       INSERT INTO ${tables.edge} (id, size, hashes) VALUES (1, $1::bigint + 1, $13)
-       ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes`,
-      [
-        columns.idx,
-        columns.verification_id,
-        columns.type,
-        columns.at,
-        columns.provider_at,
-        columns.source,
-        columns.provider,
-        columns.actor,
-        columns.provider_event_id,
-        columns.data,
-        Buffer.from(prepared.leafHash),
-        Buffer.from(prepared.rootAfter),
-        Buffer.from(prepared.frontier.edgeBytes()),
-        prepared.subtrees.map((subtree) => subtree.level),
-        prepared.subtrees.map((subtree) => subtree.index),
-        prepared.subtrees.map((subtree) => Buffer.from(subtree.hash)),
-      ],
-    );
-    // After the insert, so a repeated provider event is reported as such; a refused change rolls the insert back.
-    const { entry } = prepared;
-    if (call) await calls.write(client, call, { index: entry.index, verificationId: entry.verificationId!, atMs: Date.parse(entry.at) });
-    return prepared;
-  }
-
-  async function syncFrontier(client: PoolClient, size: number): Promise<MerkleFrontier> {
-    if (size === frontier.size) return frontier;
-    return (await storedEdge(client, size)) ?? extended(client, size > frontier.size ? frontier : new MerkleFrontier());
-  }
-
-  // The stored edge, trusted only when it is of that size and gives the root recorded with the last entry;
-  // a log written before the edge was kept, or an edited edge, is replayed from the leaves instead.
-  async function storedEdge(db: Pool | PoolClient, size?: number): Promise<MerkleFrontier | undefined> {
-    const { rows } = await db.query<{ size: string; hashes: Buffer; tree_root: Buffer }>(
-      `SELECT e.size, e.hashes, a.tree_root FROM ${tables.edge} e JOIN ${tables.entries} a ON a.idx = e.size - 1 WHERE e.id = 1`,
-    );
-    const row = rows[0];
-    if (row === undefined || (size !== undefined && Number(row.size) !== size)) return undefined;
-    const edge = MerkleFrontier.fromEdge(Number(row.size), row.hashes);
-    return edge && sameHash(edge.root(), row.tree_root) ? edge : undefined;
-  }
-
-  // Committed entries never change, so their leaf hashes may be read with or without the append lock.
-  async function extended(db: Pool | PoolClient, base: MerkleFrontier): Promise<MerkleFrontier> {
-    const copy = base.clone();
-    const { rows } = await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${tables.entries} WHERE idx >= $1 ORDER BY idx`, [copy.size]);
-    for (const row of rows) copy.append(row.leaf_hash);
-    return copy;
-  }
-
-  // Concurrent appends of this process may finish out of order; keep the larger tree.
-  function adopt(candidate: MerkleFrontier): void {
-    if (candidate.size > frontier.size) frontier = candidate;
-  }
-
   return {
     kind: STORE_NAME,
     async append(input, atMs, options = {}) {
       if (options.fence) assertLeaseFence(options.fence);
       if (options.call) assertCallChange(input, options.call);
-      const prepared = await run('append', async (pool, leases) => {
-        // A process's first append reads the stored edge, or without one rebuilds the tree from every leaf
-        // hash, before taking the append lock, so the other servers do not wait; under the lock only the rest is read.
-        if (frontier.size === 0) adopt((await storedEdge(pool)) ?? (await extended(pool, frontier)));
-        return inTransaction(pool, (client) => appendInTransaction(client, leases, input, atMs, options));
-      });
-      adopt(prepared.frontier);
-      return prepared.entry;
+      if (closed) throw new BridgeError('STORE_FAILED', 'the postgres store is closed');
+      return (await appends.submit({ input, atMs, options })).entry;
     },
     head: () =>
       run('read the tree head', async (pool) => {

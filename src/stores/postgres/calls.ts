@@ -1,28 +1,21 @@
 import type { Pool, PoolClient } from 'pg';
-import { isLiveCall, nextCallRecord, type CallChange, type CallQuery, type CallRecord, type CallState } from '../../index.js';
+import type { CallQuery, CallRecord, CallState } from '../../index.js';
 import { LIVE, type Tables } from './schema.js';
 
-/** A `calls` row as pg returns it: bigint as a string, double precision as a number. */
-interface PgCallRow {
+/** A `calls` row as pg returns it (bigint as a string), or as `json_agg` gives it (bigint as a number). */
+export interface PgCallRow {
   verification_id: string;
   reference: string;
   reference_expires_at_ms: number;
   state: CallState;
-  version: string;
+  version: string | number;
   updated_at_ms: number;
   expires_at_ms: number;
   owner: string;
   provider: string | null;
   provider_call_id: string | null;
   device_id: string | null;
-  epoch: string | null;
-}
-
-/** The entry a call change is written with. */
-export interface CallEntry {
-  index: number;
-  verificationId: string;
-  atMs: number;
+  epoch: string | number | null;
 }
 
 /** Call row operations on one schema's `calls` table. */
@@ -31,15 +24,14 @@ export interface PostgresCalls {
   find(db: Pool | PoolClient, query: CallQuery): Promise<CallRecord | null>;
   /** `BridgeStore.listLiveCalls`. */
   listLive(db: Pool | PoolClient): Promise<CallRecord[]>;
-  /** Checks and writes a change (an end also releases the device's lease); the caller holds the append lock, which every call write takes, so nothing changes the row meanwhile. */
-  write(client: PoolClient, change: CallChange, entry: CallEntry): Promise<void>;
   /** Whether a live call of a verification other than `holder` is on the device. */
   occupied(client: PoolClient, deviceId: string, holder: string): Promise<boolean>;
   /** The highest lease epoch any call on the device was written with, 0 for none. */
   highestEpoch(client: PoolClient, deviceId: string): Promise<number>;
 }
 
-const COLUMNS = [
+/** The columns of a call row, in the order the store writes them (`opened_idx` aside). */
+export const CALL_COLUMNS = [
   'verification_id',
   'reference',
   'reference_expires_at_ms',
@@ -56,13 +48,8 @@ const COLUMNS = [
 
 /** The call rows of one schema. */
 export function postgresCalls(tables: Tables): PostgresCalls {
-  const select = `SELECT ${COLUMNS.join(', ')} FROM ${tables.calls}`;
+  const select = `SELECT ${CALL_COLUMNS.join(', ')} FROM ${tables.calls}`;
   const newestWithReference = `${select} WHERE reference = $1 AND verification_id IS DISTINCT FROM $2 ORDER BY opened_idx DESC LIMIT 1`;
-  const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-  // An opening entry's index is both the call's first version ($5) and its place in the order of opens.
-  const open = `INSERT INTO ${tables.calls} (${COLUMNS.join(', ')}, opened_idx) VALUES (${placeholders}, $5)`;
-  const update = `UPDATE ${tables.calls} SET ${COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(', ')} WHERE verification_id = $1`;
-  const release = `UPDATE ${tables.leases} SET expires_at_ms = 0 WHERE device_id = $1 AND holder = $2 AND epoch > 0 AND expires_at_ms > 0`;
   const one = async (db: Pool | PoolClient, text: string, values: unknown[]) => {
     const row = (await db.query<PgCallRow>(text, values)).rows[0];
     return row && callFromRow(row);
@@ -82,14 +69,6 @@ export function postgresCalls(tables: Tables): PostgresCalls {
       const { rows } = await db.query<PgCallRow>(`${select} WHERE ${LIVE} ORDER BY opened_idx`);
       return rows.map(callFromRow);
     },
-    async write(client, change, entry) {
-      const current = await one(client, `${select} WHERE verification_id = $1`, [entry.verificationId]);
-      const holder = change.expectedVersion === null ? await one(client, newestWithReference, [change.set.reference, entry.verificationId]) : undefined;
-      const next = nextCallRecord(current, change, entry, holder);
-      await client.query(current === undefined ? open : update, columnValues(next));
-      // The call's end frees its device in the same transaction.
-      if (!isLiveCall(next) && next.deviceId !== undefined) await client.query(release, [next.deviceId, next.verificationId]);
-    },
     async occupied(client, deviceId, holder) {
       const { rowCount } = await client.query(`SELECT 1 FROM ${tables.calls} WHERE device_id = $1 AND verification_id <> $2 AND ${LIVE} LIMIT 1`, [
         deviceId,
@@ -104,25 +83,26 @@ export function postgresCalls(tables: Tables): PostgresCalls {
   };
 }
 
-function columnValues(record: CallRecord): unknown[] {
-  return [
-    record.verificationId,
-    record.reference,
-    record.referenceExpiresAtMs,
-    record.state,
-    record.version,
-    record.updatedAtMs,
-    record.expiresAtMs,
-    record.owner,
-    record.provider ?? null,
-    record.providerCallId ?? null,
-    record.deviceId ?? null,
-    record.epoch ?? null,
-  ];
+/** A call record as the row the store writes, one property per column; a field never set is NULL. */
+export function callRow(record: CallRecord): PgCallRow {
+  return {
+    verification_id: record.verificationId,
+    reference: record.reference,
+    reference_expires_at_ms: record.referenceExpiresAtMs,
+    state: record.state,
+    version: record.version,
+    updated_at_ms: record.updatedAtMs,
+    expires_at_ms: record.expiresAtMs,
+    owner: record.owner,
+    provider: record.provider ?? null,
+    provider_call_id: record.providerCallId ?? null,
+    device_id: record.deviceId ?? null,
+    epoch: record.epoch ?? null,
+  };
 }
 
-// A NULL column is a field never set.
-function callFromRow(row: PgCallRow): CallRecord {
+/** The call record a row holds; a NULL column is a field never set. */
+export function callFromRow(row: PgCallRow): CallRecord {
   return {
     verificationId: row.verification_id,
     reference: row.reference,

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { nextLease, standingLease, type DeviceLease, type LeaseRequest } from '../../index.js';
 import type { PostgresCalls } from './calls.js';
 import { inTransaction } from './connection.js';
@@ -22,8 +22,6 @@ export interface PostgresLeases {
   release(deviceId: string, holder: string): Promise<boolean>;
   /** `BridgeStore.currentLease`. */
   current(deviceId: string, nowMs: number): Promise<DeviceLease | null>;
-  /** The device's latest epoch, read under a share lock so no lease change commits before the caller's transaction ends. */
-  latestEpochForWrite(client: PoolClient, deviceId: string): Promise<number | undefined>;
 }
 
 /**
@@ -77,11 +75,6 @@ export function postgresLeases(pool: Pool, tables: Tables, clock: LeaseClock, ca
     async current(deviceId, nowMs) {
       const row = (await pool.query<LeaseRow>(select, [deviceId, callerNow(nowMs)])).rows[0];
       return row === undefined ? null : standingLease(leaseFromRow(deviceId, row), row.now_ms);
-    },
-    async latestEpochForWrite(client, deviceId) {
-      const row = (await client.query<{ epoch: string }>(`SELECT epoch FROM ${tables.leases} WHERE device_id = $1 FOR SHARE`, [deviceId])).rows[0];
-      const epoch = row === undefined ? 0 : Number(row.epoch);
-      return epoch === 0 ? undefined : epoch;
     },
   };
 }

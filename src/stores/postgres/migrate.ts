@@ -17,11 +17,12 @@ export async function migrate(pool: Pool, tables: Tables): Promise<void> {
   });
 }
 
-// The newest table is checked too, so a database made by an older version gets what it lacks (and its indexes).
+// The newest table and column are checked too, so a database made by an older version gets what it lacks (and its indexes).
 async function tablesExist(pool: Pool, tables: Tables): Promise<boolean> {
   const { rows } = await pool.query<{ ready: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS ready',
-    [tables.entries, tables.leases, tables.personalData, tables.calls],
+    `SELECT bool_and(to_regclass(name) IS NOT NULL) AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'last_at') AS ready
+     FROM unnest($1::text[]) AS name`,
+    [[tables.entries, tables.leases, tables.personalData, tables.calls, tables.edge, tables.subtrees], tables.edge],
   );
   return rows[0]?.ready === true;
 }

@@ -27,14 +27,6 @@ export function tablesIn(schema: string): Tables {
   return { schema, entries: `"${schema}".audit_entries`, leases: `"${schema}".device_leases`, personalData: `"${schema}".personal_data`, calls: `"${schema}".calls`, edge: `"${schema}".tree_edge`, subtrees: `"${schema}".tree_subtrees` };
 }
 
-/**
- * The statement that serialises appends: a transaction-level lock keyed by the log table's oid, so
- * logs in different schemas never wait for each other and nothing outlives the transaction (PgBouncer).
- */
-export function appendLockSql(tables: Tables): string {
-  return `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, '${tables.entries}'::regclass::oid::int4)`;
-}
-
 /** The condition naming live call rows; queries repeat it word for word so the planner matches the partial indexes. */
 export const LIVE = `state NOT IN ('ended', 'failed')`;
 
@@ -66,11 +58,15 @@ export function schemaSql(tables: Tables): string[] {
     `CREATE UNIQUE INDEX IF NOT EXISTS ${PROVIDER_EVENT_INDEX} ON ${tables.entries} (provider, provider_event_id)
       WHERE provider_event_id IS NOT NULL`,
     // The tree's right edge after the last entry, written with each entry, so a starting process reads O(log n) hashes.
+    // Its one row is also what appends claim (see append-statement.ts), and `last_at` lets a process that lost
+    // that claim go on from the winner's tail without reading the log.
     `CREATE TABLE IF NOT EXISTS ${tables.edge} (
       id integer PRIMARY KEY CHECK (id = 1),
       size bigint NOT NULL,
-      hashes bytea NOT NULL
+      hashes bytea NOT NULL,
+      last_at text
     )`,
+    `ALTER TABLE ${tables.edge} ADD COLUMN IF NOT EXISTS last_at text`,
     // Perfect subtree hashes of 2^8 leaves and more, each written with the entry that completes it, so proofs read O(log n) of them.
     `CREATE TABLE IF NOT EXISTS ${tables.subtrees} (
       level integer NOT NULL,
