@@ -35,6 +35,7 @@ export {
 export * from './core/audit/signing-key.js';
 export * from './core/bridge.js';
 export * from './core/call-state.js';
+export * from './core/calls/call-columns.js';
 export * from './core/calls/call-record.js';
 export * from './core/clock.js';
 export * from './core/errors.js';

@@ -1,5 +1,6 @@
 import {
   BridgeError,
+  callColumns,
   checkLeaseFence,
   entryColumns,
   isLiveCall,
@@ -13,7 +14,6 @@ import {
   type PreparedAppend,
 } from '../../index.js';
 import { eventKey, holderKey, type BatchAssumptions, type BatchWrites } from './append-statement.js';
-import { callRow } from './calls.js';
 
 /** One append waiting for a batch. */
 export interface AppendRequest {
@@ -108,7 +108,7 @@ export function planBatch(requests: readonly AppendRequest[], tail: TailView, fa
         keys.forEach((key) => touched.add(key));
         assumptions.calls.push(call.assumed);
         if (call.holder) assumptions.holders.push(call.holder);
-        writes.calls.push({ ...callRow(call.next), opened_idx: prepared.entry.index });
+        writes.calls.push({ ...callColumns(call.next), opened_idx: prepared.entry.index });
         if (!isLiveCall(call.next) && call.next.deviceId !== undefined) writes.releases.push({ device_id: call.next.deviceId, holder: call.next.verificationId });
       }
     } catch (error) {

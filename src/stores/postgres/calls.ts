@@ -83,24 +83,6 @@ export function postgresCalls(tables: Tables): PostgresCalls {
   };
 }
 
-/** A call record as the row the store writes, one property per column; a field never set is NULL. */
-export function callRow(record: CallRecord): PgCallRow {
-  return {
-    verification_id: record.verificationId,
-    reference: record.reference,
-    reference_expires_at_ms: record.referenceExpiresAtMs,
-    state: record.state,
-    version: record.version,
-    updated_at_ms: record.updatedAtMs,
-    expires_at_ms: record.expiresAtMs,
-    owner: record.owner,
-    provider: record.provider ?? null,
-    provider_call_id: record.providerCallId ?? null,
-    device_id: record.deviceId ?? null,
-    epoch: record.epoch ?? null,
-  };
-}
-
 /** The call record a row holds; a NULL column is a field never set. */
 export function callFromRow(row: PgCallRow): CallRecord {
   return {

@@ -1,4 +1,4 @@
-import { entryFromColumns, type AuditEntry, type CallRecord, type CallState, type DeviceLease, type EntryColumns } from '../../index.js';
+import { entryFromColumns, type AuditEntry, type CallColumns, type CallRecord, type CallState, type DeviceLease, type EntryColumns } from '../../index.js';
 
 /** The condition naming live call rows; queries repeat it word for word so SQLite uses the partial indexes. */
 export const LIVE = `state NOT IN ('ended', 'failed')`;
@@ -111,38 +111,8 @@ export function decodeEntryRow(row: EntryRow): AuditEntry {
 }
 
 /** A `calls` row. */
-export interface CallRow {
-  verification_id: string;
-  reference: string;
-  reference_expires_at_ms: number;
-  state: CallState;
-  version: number;
-  updated_at_ms: number;
-  expires_at_ms: number;
-  owner: string;
-  provider: string | null;
-  provider_call_id: string | null;
-  device_id: string | null;
-  epoch: number | null;
+export interface CallRow extends CallColumns {
   opened_idx: number;
-}
-
-/** A call row's columns, for the named parameters of an insert or update (`opened_idx` aside). */
-export function callColumns(record: CallRecord): Omit<CallRow, 'opened_idx'> {
-  return {
-    verification_id: record.verificationId,
-    reference: record.reference,
-    reference_expires_at_ms: record.referenceExpiresAtMs,
-    state: record.state,
-    version: record.version,
-    updated_at_ms: record.updatedAtMs,
-    expires_at_ms: record.expiresAtMs,
-    owner: record.owner,
-    provider: record.provider ?? null,
-    provider_call_id: record.providerCallId ?? null,
-    device_id: record.deviceId ?? null,
-    epoch: record.epoch ?? null,
-  };
 }
 
 /** Rebuilds a call record from its row; a NULL column is a field never set. */

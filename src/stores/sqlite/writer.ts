@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  callColumns,
   checkLeaseFence,
   entryColumns,
   isLiveCall,
@@ -21,7 +22,7 @@ import {
 } from '../../index.js';
 import { guard, storeError } from './connection.js';
 import type { BatchOutcome } from './group-commit.js';
-import { callColumns, callFromRow, leaseFromRow, LIVE, type CallRow, type LeaseRow } from './schema.js';
+import { callFromRow, leaseFromRow, LIVE, type CallRow, type LeaseRow } from './schema.js';
 
 /** One append as the store hands it to the writer. */
 export interface AppendRequest {
