@@ -73,6 +73,9 @@ export async function runDemo(args: string[]): Promise<CommandResult> {
       sandbox: true,
     });
     resources.push(() => bridge.close());
+    // Its start-up work first (a checkpoint is due at once on a log with entries and none signed), so a
+    // run logs the same entries in the same order however fast the store's writes come back.
+    await bridge.idle();
     const receiver = await startWebhookReceiver(bridge);
     resources.push(() => receiver.close());
     fake.deliverWebhooksTo(receiver.urlFor(demo.provider));

@@ -7,13 +7,17 @@ import type { CorruptLease, DeviceLease, LeaseFence, LeaseRequest } from './audi
  */
 export const MAX_LEASE_TTL_MS = 2 * 60 * 60_000;
 
+// A lease granted for the longest TTL by one server is read by another whose `nowMs` is a little behind
+// (its clock, or a request that waited in a writer's queue): only a lapse beyond this slack is an edit.
+const CLOCK_SLACK_MS = 5 * 60_000;
+
 /**
  * Why a lease row cannot have been written by a bridge, or undefined when it could: it lapses later
  * than any lease is granted for, or its epoch is below one a call on the device was already fenced
  * with (`highestCallEpoch`, from the store's call rows). Such a row was edited by hand.
  */
 export function leaseCorruption(lease: DeviceLease, nowMs: number, highestCallEpoch = 0): CorruptLease['reason'] | undefined {
-  if (lease.expiresAtMs > nowMs + MAX_LEASE_TTL_MS) return 'expiry-too-far';
+  if (lease.expiresAtMs > nowMs + MAX_LEASE_TTL_MS + CLOCK_SLACK_MS) return 'expiry-too-far';
   if (lease.epoch < highestCallEpoch) return 'epoch-went-back';
   return undefined;
 }

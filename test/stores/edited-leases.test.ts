@@ -83,6 +83,13 @@ function leaseRules(open: () => Editable | Promise<Editable>): void {
     expect((await store.currentLease('ops-1', NOW))?.holder).toBe('ver-a');
   });
 
+  it('a lease granted for MAX_LEASE_TTL_MS holds its device against a request whose clock reads a little earlier (another server, a queued write)', async () => {
+    const { store } = await open();
+    await store.acquireLease({ deviceId: 'ops-1', holder: 'job-a', ttlMs: MAX_LEASE_TTL_MS, nowMs: NOW });
+    expect(await store.acquireLease({ deviceId: 'ops-1', holder: 'job-b', ttlMs: MAX_LEASE_TTL_MS, nowMs: NOW - 10_000 })).toBeNull();
+    expect(await store.currentLease('ops-1', NOW)).toMatchObject({ holder: 'job-a', epoch: 1 });
+  });
+
   it('refuses to grant a lease longer than MAX_LEASE_TTL_MS', async () => {
     const { store } = await open();
     await expectBridgeError(store.acquireLease({ deviceId: 'ops-1', holder: 'ver-a', ttlMs: MAX_LEASE_TTL_MS + 1, nowMs: NOW }), 'INVALID_INPUT');
