@@ -17,6 +17,7 @@ import { zoom } from '../../dist/adapters/zoom.js';
 import { createBridge } from '../../dist/index.js';
 import sqliteStore from '../../dist/stores/sqlite.js';
 import { startDailyFake, startGoogleMeetFake, startTeamsFake, startZoomFake } from '../../dist/testing/index.js';
+import { spread } from '../harness.mjs';
 
 const LATENCY_MS = Number(process.env.VCB_BENCH_JOIN_LATENCY_MS ?? 100);
 const ZOOM_USER = 'ops-device@vcb-sandbox.invalid';
@@ -165,7 +166,7 @@ function rawCommitMs(dir) {
       insert.run('x'.repeat(200));
       times.push(performance.now() - started);
     }
-    return times.sort((a, b) => a - b)[10];
+    return spread(times).median;
   } finally {
     db.close();
   }
@@ -224,7 +225,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const median = (values) => spread(values).median;
   for (const [provider, rows] of Object.entries(perProvider)) {
     const settled = rows.map((r) => r.settled.ours / r.settled.baseline);
     const atOnce = rows.map((r) => r.atOnce.ours / r.atOnce.baseline);

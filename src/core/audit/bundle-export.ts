@@ -4,11 +4,11 @@ import type { LogWriter } from './access.js';
 import { BUNDLE_FORMAT, type BundleEntry, type EvidenceBundle } from './bundle.js';
 import { signDisclosure, type DisclosureRequest } from './bundle-disclosure.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
-import { compareWithCheckpoint, headProver, latestCheckpoint } from './checkpoint-log.js';
+import { compareWithCheckpoint, latestCheckpoint } from './checkpoint-log.js';
 import { leafBytes, type AuditEntry } from './entry.js';
 import { leafHash, toHex } from './merkle.js';
 import { verifyInclusionProof } from './proof.js';
-import { storeProver } from './prover.js';
+import { headProver, type MerkleProver } from './prover.js';
 import { SEAL_ENTRY_TYPE, sealedIndexes } from './seal.js';
 import { parseVerifierKey } from './signed-note.js';
 import type { CheckpointSigningKey } from './signing-key.js';
@@ -59,9 +59,10 @@ export async function exportEvidenceBundle(store: BridgeStore, write: LogWriter,
   }
   const opened = openCheckpoint(checkpoint.note, parseVerifierKey(checkpoint.verifierKey));
   if (!opened.ok) throw new BridgeError('AUDIT_TAMPERED', `the checkpoint at entry ${checkpoint.entryIndex} does not open: ${opened.detail}`);
-  const comparison = await compareWithCheckpoint(await headProver(store), checkpoint);
+  const prover = await headProver(store);
+  const comparison = await compareWithCheckpoint(prover, checkpoint);
   if (!comparison.ok) throw new BridgeError('AUDIT_TAMPERED', `the log does not match its checkpoint at entry ${checkpoint.entryIndex}: ${comparison.detail}`);
-  const proven = await provenEntries(store, checkpoint, sealed);
+  const proven = await provenEntries(prover, checkpoint, sealed);
 
   const disclosure = disclose(options, sealed, checkpoint.verifierKey);
   await write({
@@ -89,9 +90,9 @@ export async function exportEvidenceBundle(store: BridgeStore, write: LogWriter,
   };
 }
 
-// Each entry as it reads now, with its proof against the checkpoint: an entry edited since it was signed cannot prove.
-async function provenEntries(store: BridgeStore, checkpoint: Checkpoint, entries: readonly AuditEntry[]): Promise<BundleEntry[]> {
-  const prover = await storeProver(store, checkpoint.size);
+// Each entry as it reads now, with its proof against the checkpoint (the head's prover, whose subtrees
+// the consistency proof already read): an entry edited since it was signed cannot prove.
+async function provenEntries(prover: MerkleProver, checkpoint: Checkpoint, entries: readonly AuditEntry[]): Promise<BundleEntry[]> {
   const proven: BundleEntry[] = [];
   for (const entry of entries) {
     const hash = leafHash(leafBytes(entry));

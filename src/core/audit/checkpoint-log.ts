@@ -1,9 +1,9 @@
 import { BridgeError } from '../errors.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
-import { sameHash, toHex } from './merkle.js';
+import { toHex } from './merkle.js';
 import { verifyConsistencyProof } from './proof.js';
-import { storeProver, type MerkleProver } from './prover.js';
+import type { MerkleProver } from './prover.js';
 import type { BridgeStore } from './store.js';
 
 /** The entry type a signed checkpoint is logged as; its data holds the note, so every store keeps it. */
@@ -79,18 +79,4 @@ export async function compareWithCheckpoint(prover: MerkleProver, checkpoint: Ch
     };
   }
   return { ok: true, size, root: toHex(root) };
-}
-
-/**
- * A prover over the store's whole tree, after checking that its recorded head matches the tree its
- * subtree and leaf hashes give (AUDIT_TAMPERED otherwise), so nothing is signed or proven over a head
- * they do not support. O(log n): it reads no more of the tree than one proof does.
- */
-export async function headProver(store: BridgeStore): Promise<MerkleProver> {
-  const head = await store.head();
-  const prover = await storeProver(store, head.size);
-  if (!sameHash(await prover.root(), head.root)) {
-    throw new BridgeError('AUDIT_TAMPERED', `the recorded tree head of size ${head.size} does not match the hashes kept with the log (run verify)`);
-  }
-  return prover;
 }

@@ -1,8 +1,9 @@
 import { BridgeError } from '../errors.js';
 import type { LogWriter } from './access.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { CHECKPOINT_ENTRY_TYPE, compareWithCheckpoint, headProver, latestCheckpoint, type LoggedCheckpoint } from './checkpoint-log.js';
+import { CHECKPOINT_ENTRY_TYPE, compareWithCheckpoint, latestCheckpoint, type LoggedCheckpoint } from './checkpoint-log.js';
 import { toHex } from './merkle.js';
+import { headProver } from './prover.js';
 import type { CheckpointSigningKey } from './signing-key.js';
 import type { BridgeStore } from './store.js';
 

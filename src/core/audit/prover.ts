@@ -1,5 +1,5 @@
-import { invalidInput } from '../errors.js';
-import { EMPTY_TREE_ROOT, nodeHash } from './merkle.js';
+import { BridgeError, invalidInput } from '../errors.js';
+import { EMPTY_TREE_ROOT, nodeHash, sameHash } from './merkle.js';
 import type { BridgeStore } from './store.js';
 import { perfectCover, SubtreeHashes, type TreeHashSource } from './subtree-hashes.js';
 
@@ -41,6 +41,20 @@ export async function storeProver(store: BridgeStore, treeSize: number): Promise
     throw invalidInput(`treeSize must be a whole number from 0 to the log's ${size} entries`, { field: 'treeSize' });
   }
   return proverOver(store, treeSize);
+}
+
+/**
+ * A prover over the store's whole tree, after checking that its recorded head matches the tree its
+ * subtree and leaf hashes give (AUDIT_TAMPERED otherwise), so nothing is signed or proven over a head
+ * they do not support. O(log n): it reads no more of the tree than one proof does.
+ */
+export async function headProver(store: BridgeStore): Promise<MerkleProver> {
+  const head = await store.head();
+  const prover = proverOver(store, head.size);
+  if (!sameHash(await prover.root(), head.root)) {
+    throw new BridgeError('AUDIT_TAMPERED', `the recorded tree head of size ${head.size} does not match the hashes kept with the log (run verify)`);
+  }
+  return prover;
 }
 
 function proverOver(source: TreeHashSource, size: number): MerkleProver {

@@ -1,20 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
-import type { CallQuery, CallRecord, CallState } from '../../index.js';
+import type { CallColumns, CallQuery, CallRecord } from '../../index.js';
 import { LIVE, type Tables } from './schema.js';
 
 /** A `calls` row as pg returns it (bigint as a string), or as `json_agg` gives it (bigint as a number). */
-export interface PgCallRow {
-  verification_id: string;
-  reference: string;
-  reference_expires_at_ms: number;
-  state: CallState;
+export interface PgCallRow extends Omit<CallColumns, 'version' | 'epoch'> {
   version: string | number;
-  updated_at_ms: number;
-  expires_at_ms: number;
-  owner: string;
-  provider: string | null;
-  provider_call_id: string | null;
-  device_id: string | null;
   epoch: string | number | null;
 }
 
